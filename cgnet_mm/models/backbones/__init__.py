@@ -1,0 +1,3 @@
+from .cgnet import CGNet
+
+__all__ = ['CGNet']

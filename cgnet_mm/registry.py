@@ -1,0 +1,17 @@
+"""Registries of the ``cgnet_mm`` scope.
+
+Each one is a child of MMSegmentation's, so a config written in the ``mmseg``
+scope reaches ours as ``type='cgnet_mm.CGNet'`` while mmseg's own ``CGNet``
+stays reachable, unchanged, as ``type='CGNet'``. Lookups that miss here fall
+back to mmseg (e.g. ``FCNHead``).
+"""
+from mmengine.registry import Registry
+from mmseg.registry import DATASETS as MMSEG_DATASETS
+from mmseg.registry import MODELS as MMSEG_MODELS
+
+MODELS = Registry(
+    'model', parent=MMSEG_MODELS, scope='cgnet_mm',
+    locations=['cgnet_mm.models'])
+DATASETS = Registry(
+    'dataset', parent=MMSEG_DATASETS, scope='cgnet_mm',
+    locations=['cgnet_mm.datasets'])

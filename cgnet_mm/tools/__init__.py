@@ -1,0 +1,3 @@
+from .checks import CheckError
+
+__all__ = ["CheckError"]

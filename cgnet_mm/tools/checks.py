@@ -1,0 +1,133 @@
+"""Up-front checks that turn common mistakes into one clear message instead
+of a traceback deep inside a runner."""
+import inspect
+import os
+import os.path as osp
+from typing import Iterator, Optional
+
+import torch
+from mmengine.config import Config
+from mmseg.registry import DATASETS
+
+from cgnet_mm.utils import safe_load
+
+CITYSCAPES_TREE = """\
+  <data_root>/
+  ├── leftImg8bit/{train,val}/<city>/*_leftImg8bit.png
+  └── gtFine/{train,val}/<city>/*_gtFine_labelTrainIds.png
+  (labelTrainIds files come from `mim run mmseg cityscapes <data_root>`)"""
+
+
+class CheckError(ValueError):
+    """Bad user input; the message says what is wrong and how to fix it."""
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Reads a config file, applying ``--cfg-options`` overrides."""
+    if not osp.isfile(path):
+        raise CheckError(
+            f'config file {path!r} does not exist; pass a path such as '
+            'configs/cgnet_512x1024_60k_cityscapes.py')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def check_launcher(launcher: str) -> None:
+    """Distributed launchers need CUDA: mmengine calls torch.cuda.set_device."""
+    if launcher != 'none' and not torch.cuda.is_available():
+        raise CheckError(
+            f'--launcher {launcher} starts one process per GPU and mmengine '
+            'calls torch.cuda.set_device, but this machine has no CUDA GPU. '
+            'On a CPU run a single process: drop --launcher (mim train: '
+            '--gpus 0, or the default --launcher none).')
+
+
+def _datasets(cfg) -> Iterator[dict]:
+    """Leaf dataset configs, looking through wrappers (Concat, Repeat)."""
+    if 'datasets' in cfg:
+        for sub in cfg['datasets']:
+            yield from _datasets(sub)
+    elif 'dataset' in cfg:
+        yield from _datasets(cfg['dataset'])
+    else:
+        yield cfg
+
+
+def check_data(cfg: Config, loaders=('train_dataloader', 'val_dataloader',
+                                     'test_dataloader')) -> None:
+    """Every dataset folder the given dataloaders read must exist and hold
+    files with the dataset's suffix."""
+    for loader in loaders:
+        if cfg.get(loader) is None:
+            continue
+        for ds in _datasets(cfg[loader]):
+            _check_dataset(ds)
+
+
+def _check_dataset(ds: dict) -> None:
+    root = ds.get('data_root', '') or ''
+    tree = CITYSCAPES_TREE if 'Cityscapes' in str(ds.get('type')) else ''
+    hint = f'\nexpected layout:\n{tree}' if tree else ''
+    if root and not osp.isdir(root):
+        raise CheckError(
+            f'data root {root!r} ({ds.get("type")}) does not exist; set '
+            f'data_root in the config or with --cfg-options.{hint}')
+    for key, suffix_key in (('img_path', 'img_suffix'),
+                            ('seg_map_path', 'seg_map_suffix')):
+        sub = (ds.get('data_prefix') or {}).get(key)
+        if sub is None:
+            continue
+        folder = osp.join(root, sub)
+        if not osp.isdir(folder):
+            raise CheckError(
+                f'{ds.get("type")} folder {folder!r} is missing under data '
+                f'root {root!r}.{hint}')
+        suffix = ds.get(suffix_key) or _default_suffix(ds.get('type'), key)
+        if suffix and not _has_file(folder, suffix):
+            raise CheckError(
+                f'no *{suffix} file under {folder!r}; is {root!r} the right '
+                f'data root?{hint}')
+
+
+def _default_suffix(ds_type, key) -> Optional[str]:
+    cls = DATASETS.get(ds_type) if isinstance(ds_type, str) else ds_type
+    if cls is None:
+        return None
+    param = inspect.signature(cls.__init__).parameters.get(
+        'img_suffix' if key == 'img_path' else 'seg_map_suffix')
+    return None if param is None else param.default
+
+
+def _has_file(folder: str, suffix: str) -> bool:
+    for _, _, files in os.walk(folder, followlinks=True):
+        if any(f.endswith(suffix) for f in files):
+            return True
+    return False
+
+
+def checkpoint_num_classes(path: str) -> Optional[int]:
+    """Rows of the classifier in a checkpoint, or None if it has none."""
+    ckpt = safe_load(path, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    for key, value in state.items():
+        if key.endswith('decode_head.conv_seg.weight'):
+            return int(value.shape[0])
+    return None
+
+
+def check_checkpoint(cfg: Config, path: str) -> None:
+    """The checkpoint exists and its classifier matches the config's."""
+    if '://' not in path and not osp.isfile(path):
+        raise CheckError(f'checkpoint {path!r} does not exist')
+    if '://' in path:
+        return
+    found = checkpoint_num_classes(path)
+    expected = cfg.model.decode_head.num_classes
+    if found is not None and found != expected:
+        raise CheckError(
+            f'checkpoint {path!r} predicts {found} classes but the config '
+            f'sets model.decode_head.num_classes={expected}; use the config '
+            'the checkpoint was trained with, or pass --cfg-options '
+            f'model.decode_head.num_classes={found} with a matching dataset')

@@ -1,0 +1,25 @@
+"""``cgnet-mm``: one console entry point for the package's tools."""
+import sys
+from importlib import import_module
+from typing import Optional, Sequence
+
+COMMANDS = {
+    'convert': 'cgnet_mm.tools.convert',
+    'train': 'cgnet_mm.tools.train',
+    'test': 'cgnet_mm.tools.test',
+}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        usage = 'usage: cgnet-mm {%s} ...' % ','.join(COMMANDS)
+        if argv and argv[0] not in ('-h', '--help'):
+            sys.exit(f'{usage}\nerror: unknown command {argv[0]!r}')
+        print(usage)
+        return
+    import_module(COMMANDS[argv[0]]).main(argv[1:])
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,73 @@
+"""Evaluate a checkpoint on a config's test set (``mim test cgnet_mm ...``).
+
+Arguments follow MMSegmentation's ``tools/test.py``; ``--tta`` runs the
+config's ms+flip ``tta_pipeline``.
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import Optional, Sequence
+
+from mmengine.config import DictAction
+
+from cgnet_mm.tools.checks import (CheckError, check_checkpoint, check_data,
+                                   check_launcher, load_config)
+from cgnet_mm.utils import UnsafeCheckpointError
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file or URL')
+    parser.add_argument('--work-dir', help='where the metrics log goes')
+    parser.add_argument('--out', help='save predictions (as PNGs) here')
+    parser.add_argument('--show-dir', help='save prediction overlays here')
+    parser.add_argument('--tta', action='store_true',
+                        help='multi-scale + flip test-time augmentation')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. a.b=1')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def build_test_config(args: argparse.Namespace):
+    """The checked config the runner will test with."""
+    check_launcher(args.launcher)
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    check_checkpoint(cfg, args.checkpoint)
+    check_data(cfg, ('test_dataloader', ))
+    cfg.load_from = args.checkpoint
+    if args.tta:
+        if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
+            raise CheckError(f'{args.config} defines no tta_pipeline/'
+                             'tta_model, so --tta cannot be used with it')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    if args.out:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+    if args.show_dir:
+        vis = cfg.default_hooks.visualization
+        vis.update(draw=True, interval=1)
+        cfg.visualizer['save_dir'] = args.show_dir
+    return cfg
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    try:
+        cfg = build_test_config(args)
+    except (CheckError, UnsafeCheckpointError) as err:
+        sys.exit(f'error: {err}')
+    from mmengine.runner import Runner
+    Runner.from_cfg(cfg).test()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,17 @@
+# CGNet M3N21 on Cityscapes, 512x1024 crops, 60k iterations.
+# Published recipe (mmseg cgnet_fcn_4xb8-60k_cityscapes-512x1024, 68.27 mIoU):
+# 4 GPUs x 8 images per GPU = 32 images per iteration. Train it with
+#   mim train cgnet_mm configs/cgnet_512x1024_60k_cityscapes.py \
+#       --gpus 4 --launcher pytorch
+# On fewer GPUs the total batch (and so the result) is smaller.
+_base_ = [
+    './_base_/models/cgnet_m3n21.py', './_base_/datasets/cityscapes.py',
+    './_base_/schedules/adam_poly_60k.py', './_base_/default_runtime.py'
+]
+custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
+num_gpus = 4
+crop_size = (512, 1024)
+data_preprocessor = dict(size=crop_size)
+model = dict(data_preprocessor=data_preprocessor)
+train_dataloader = dict(batch_size=8)
+auto_scale_lr = dict(enable=False, base_batch_size=num_gpus * 8)

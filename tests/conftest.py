@@ -1,0 +1,73 @@
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmseg.utils import register_all_modules
+
+import cgnet_mm  # noqa: F401
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED = osp.join(osp.dirname(REPO), 'shared')
+CONFIGS = osp.join(REPO, 'configs')
+
+# configs name mmseg's modules without a scope, as `mim train` resolves them
+register_all_modules(init_default_scope=True)
+
+
+def randomize(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Random weights *and* BN statistics, so parity tests see every
+    parameter and buffer, then eval mode."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            if tensor.dtype.is_floating_point:
+                values = torch.rand(tensor.shape, generator=gen)
+                if name.endswith('running_var'):
+                    tensor.copy_(0.5 + values)
+                else:
+                    tensor.copy_((values - 0.5) * 0.5)
+    model.eval()
+    return model
+
+
+def make_cityscapes(root: str, cities=('aachen', ), per_split: int = 2,
+                    size=(64, 128), seed: int = 0) -> str:
+    """A tiny synthetic dataset in the Cityscapes layout: random images and
+    19-class labels with an ignored (255) border."""
+    import cv2
+    rng = np.random.default_rng(seed)
+    h, w = size
+    for split in ('train', 'val'):
+        for city in cities:
+            img_dir = osp.join(root, 'leftImg8bit', split, city)
+            ann_dir = osp.join(root, 'gtFine', split, city)
+            os.makedirs(img_dir, exist_ok=True)
+            os.makedirs(ann_dir, exist_ok=True)
+            for i in range(per_split):
+                stem = f'{city}_{i:06d}_000019'
+                label = np.repeat(
+                    rng.integers(0, 19, size=(h // 8, w // 8)), 8, axis=0)
+                label = np.repeat(label, 8, axis=1).astype(np.uint8)
+                label[:4] = 255
+                img = (label[..., None] * 12 + rng.integers(
+                    0, 30, size=(h, w, 3))).astype(np.uint8)
+                cv2.imwrite(osp.join(img_dir, f'{stem}_leftImg8bit.png'), img)
+                cv2.imwrite(
+                    osp.join(ann_dir, f'{stem}_gtFine_labelTrainIds.png'),
+                    label)
+    return root
+
+
+@pytest.fixture
+def cityscapes(tmp_path):
+    return make_cityscapes(str(tmp_path / 'cityscapes'))
+
+
+def shared_or_skip(*parts: str) -> str:
+    path = osp.join(SHARED, *parts)
+    if not osp.exists(path):
+        pytest.skip(f'{path} not found: ../shared is only beside the '
+                    'project\'s own checkout')
+    return path

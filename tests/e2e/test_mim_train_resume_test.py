@@ -1,0 +1,100 @@
+"""`mim train` -> kill -> `mim train --resume` -> `mim test`, on CPU, on a
+tiny synthetic Cityscapes-layout dataset, through the real configs."""
+import glob
+import os
+import os.path as osp
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import CONFIGS
+
+MIM = osp.join(osp.dirname(sys.executable), 'mim')
+CHILD = """
+_base_ = [{base!r}]
+data_root = {root!r}
+crop_size = (64, 64)
+model = dict(data_preprocessor=dict(size=crop_size))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=(128, 64), ratio_range=(0.5, 2.0),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 64), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(data_root=data_root,
+                                     pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, persistent_workers=False,
+                      dataset=dict(data_root=data_root,
+                                   pipeline=test_pipeline))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=400, val_interval=1000)
+default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=100),
+                     logger=dict(interval=1))
+"""
+
+pytestmark = pytest.mark.skipif(not osp.exists(MIM),
+                                reason=f'{MIM} not installed')
+
+
+def _run(args, cwd):
+    proc = subprocess.run([MIM, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    return out
+
+
+def test_train_kill_resume_test(cityscapes, tmp_path):
+    config = tmp_path / 'tiny_cityscapes.py'
+    config.write_text(CHILD.format(
+        base=osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py'),
+        root=cityscapes))
+    work = tmp_path / 'work'
+    train = [MIM, 'train', 'cgnet_mm', str(config), '--work-dir', str(work)]
+
+    # 1. train until a few checkpoints exist, then kill the whole job
+    proc = subprocess.Popen(train, cwd=tmp_path, start_new_session=True,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (work / 'iter_4.pth').exists():
+        assert proc.poll() is None, 'training stopped before iter 4'
+        assert time.time() < deadline, 'no checkpoint within 300 s'
+        time.sleep(0.2)
+    time.sleep(0.5)  # let the checkpoint be written completely
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    saved = sorted(int(re.search(r'iter_(\d+)', p).group(1))
+                   for p in glob.glob(str(work / 'iter_*.pth')))
+    last = max(saved)
+    assert last < 400
+
+    # 2. resume: it continues from the last checkpoint, not from scratch
+    stop = last + 4
+    out = _run(['train', 'cgnet_mm', str(config), '--work-dir', str(work),
+                '--resume', '--cfg-options', f'train_cfg.max_iters={stop}'],
+               tmp_path)
+    resumed = re.search(r'resumed epoch: \d+, iter: (\d+)', out)
+    assert resumed, out[-3000:]
+    assert int(resumed.group(1)) >= 4
+    assert (work / f'iter_{stop}.pth').exists()
+
+    # 3. test the final checkpoint: mIoU is reported
+    out = _run(['test', 'cgnet_mm', str(config), '--checkpoint',
+                str(work / f'iter_{stop}.pth'), '--work-dir',
+                str(tmp_path / 'test')], tmp_path)
+    assert re.search(r'mIoU: \d+\.\d+', out), out[-3000:]

@@ -1,0 +1,89 @@
+"""Every shipped config loads, builds and trains a step on a small input."""
+import glob
+import os.path as osp
+import re
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from tests.conftest import CONFIGS
+
+TOP_LEVEL = sorted(glob.glob(osp.join(CONFIGS, '*.py')))
+ALL = sorted(glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True))
+
+
+def test_configs_found():
+    assert len(TOP_LEVEL) >= 2
+
+
+@pytest.mark.parametrize('path', ALL, ids=lambda p: osp.relpath(p, CONFIGS))
+def test_config_loads_with_custom_imports(path):
+    cfg = Config.fromfile(path)
+    if 'model' in cfg:
+        assert cfg.custom_imports.imports == ['cgnet_mm']
+
+
+@pytest.mark.parametrize('path', TOP_LEVEL, ids=osp.basename)
+def test_config_forward_backward_every_parameter(path):
+    cfg = Config.fromfile(path)
+    cfg.model.data_preprocessor.size = (64, 64)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    model.init_weights()
+    model.train()
+    num_classes = cfg.model.decode_head.num_classes
+    samples = []
+    for _ in range(2):
+        label = torch.randint(0, num_classes, (1, 64, 64))
+        label[:, :5] = 255
+        sample = SegDataSample(gt_sem_seg=PixelData(data=label))
+        sample.set_metainfo(dict(img_shape=(64, 64), ori_shape=(64, 64),
+                                 pad_shape=(64, 64)))
+        samples.append(sample)
+    data = model.data_preprocessor(
+        dict(inputs=[torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
+                     for _ in samples],
+             data_samples=samples), training=True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    no_grad = [n for n, p in model.named_parameters()
+               if p.requires_grad and (p.grad is None or
+                                       not torch.any(p.grad != 0))]
+    assert not no_grad
+
+
+@pytest.mark.parametrize('path', TOP_LEVEL, ids=osp.basename)
+def test_config_name_matches_contents(path):
+    """'<H>x<W>_<N>k' in the name equals the crop and schedule; the stated
+    batch is GPUs x images per GPU."""
+    cfg = Config.fromfile(path)
+    h, w, k = map(int, re.search(r'(\d+)x(\d+)_(\d+)k',
+                                 osp.basename(path)).groups())
+    assert tuple(cfg.crop_size) == (h, w)
+    assert tuple(cfg.model.data_preprocessor.size) == (h, w)
+    crops = [t for t in cfg.train_dataloader.dataset.pipeline
+             if t.type == 'RandomCrop']
+    assert [tuple(t.crop_size) for t in crops] == [(h, w)]
+    assert cfg.train_cfg.max_iters == k * 1000
+    assert cfg.param_scheduler[0].end == k * 1000
+    assert cfg.auto_scale_lr.base_batch_size == \
+        cfg.num_gpus * cfg.train_dataloader.batch_size
+
+
+def test_published_recipe():
+    cfg = Config.fromfile(osp.join(CONFIGS,
+                                   'cgnet_512x1024_60k_cityscapes.py'))
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay) == ('Adam', 1e-3, 5e-4)
+    sched = cfg.param_scheduler[0]
+    assert (sched.type, sched.power, sched.eta_min) == ('PolyLR', 0.9, 1e-4)
+    assert cfg.model.backbone.norm_cfg.eps == 1e-3
+    assert len(cfg.model.decode_head.loss_decode.class_weight) == 19
+    assert cfg.model.decode_head.loss_decode.type == 'cgnet_mm.CrossEntropyLoss'
+    assert cfg.train_dataloader.batch_size * cfg.num_gpus == 32

@@ -1,0 +1,52 @@
+"""What pip and mim see: the wheel's contents and mim's package path."""
+import os.path as osp
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def test_wheel_ships_package_configs_and_tools_only(tmp_path):
+    subprocess.run(
+        [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+         '--no-build-isolation', '-q', '-w', str(tmp_path), REPO],
+        check=True, capture_output=True)
+    (wheel, ) = tmp_path.glob('cgnet_mm-*.whl')
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split('/')[0] for n in names}
+    assert tops == {'cgnet_mm', wheel.name.split('-py')[0] + '.dist-info'}
+    for shipped in ('cgnet_mm/.mim/configs/cgnet_512x1024_60k_cityscapes.py',
+                    'cgnet_mm/.mim/configs/cgnet_680x680_60k_cityscapes.py',
+                    'cgnet_mm/.mim/configs/_base_/models/cgnet_m3n21.py',
+                    'cgnet_mm/.mim/configs/_base_/default_runtime.py',
+                    'cgnet_mm/.mim/tools/train.py',
+                    'cgnet_mm/.mim/tools/test.py',
+                    'cgnet_mm/.mim/tools/convert.py'):
+        assert shipped in names
+
+
+def test_mim_finds_tools_and_configs():
+    mim_utils = pytest.importorskip('mim.utils')
+    root = mim_utils.get_installed_path('cgnet_mm')
+    assert osp.isfile(osp.join(root, '.mim', 'tools', 'train.py'))
+    assert osp.isfile(osp.join(root, '.mim', 'configs',
+                               'cgnet_512x1024_60k_cityscapes.py'))
+
+
+def test_console_script_and_mim_run(tmp_path):
+    bindir = osp.dirname(sys.executable)
+    out = subprocess.run([osp.join(bindir, 'cgnet-mm'), 'convert', '-h'],
+                         capture_output=True, text=True, check=True).stdout
+    assert '--from {original}' in out
+    mim = osp.join(bindir, 'mim')
+    if not osp.exists(mim):
+        pytest.skip(f'{mim} not installed')
+    proc = subprocess.run([mim, 'run', 'cgnet_mm', 'convert', '--from',
+                           'original', str(tmp_path / 'missing.pth'),
+                           str(tmp_path / 'out.pth')],
+                          capture_output=True, text=True)
+    assert 'missing.pth' in proc.stdout + proc.stderr
+    assert not (tmp_path / 'out.pth').exists()
