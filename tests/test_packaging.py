@@ -24,8 +24,19 @@ def test_wheel_ships_package_configs_and_tools_only(tmp_path):
                     'cgnet_mm/.mim/configs/_base_/default_runtime.py',
                     'cgnet_mm/.mim/tools/train.py',
                     'cgnet_mm/.mim/tools/test.py',
-                    'cgnet_mm/.mim/tools/convert.py'):
+                    'cgnet_mm/.mim/tools/convert.py',
+                    'cgnet_mm/.mim/tools/download.py',
+                    'cgnet_mm/.mim/tools/benchmark.py',
+                    'cgnet_mm/.mim/model-index.yml',
+                    'cgnet_mm/.mim/configs/cgnet/metafile.yaml'):
         assert shipped in names
+
+
+def test_mim_search_lists_the_zoo():
+    search = pytest.importorskip('mim.commands.search')
+    info = search.get_model_info('cgnet_mm', to_dict=True)
+    assert set(info) == {'cgnet_512x1024_60k_cityscapes',
+                         'cgnet_680x680_60k_cityscapes'}
 
 
 def test_mim_finds_tools_and_configs():

@@ -7,6 +7,9 @@ COMMANDS = {
     'convert': 'cgnet_mm.tools.convert',
     'train': 'cgnet_mm.tools.train',
     'test': 'cgnet_mm.tools.test',
+    'download': 'cgnet_mm.tools.download',
+    'publish': 'cgnet_mm.tools.publish',
+    'benchmark': 'cgnet_mm.tools.benchmark',
 }
 
 

@@ -1,4 +1,4 @@
-"""Safe checkpoint loading for mmengine on torch >= 2.6.
+"""Safe, verified checkpoint loading for mmengine on torch >= 2.6.
 
 torch now unpickles with ``weights_only=True`` by default, which mmengine
 0.10.7 does not expect: its runner checkpoints hold ``HistoryBuffer`` objects
@@ -6,10 +6,11 @@ and numpy arrays, so ``--resume`` and ``mim test`` die with UnpicklingError.
 Importing :mod:`cgnet_mm` replaces mmengine's local and HTTP checkpoint
 loaders with ones that stay in torch's weights-only mode and allow exactly
 the types these checkpoints contain. A file that asks for anything else (a
-function to call, say) is refused before any of its code runs.
+function to call, say) is refused before any of its code runs. Zoo files
+(known to the index, or named ``<name>-<sha256 prefix>.pth``) are checked
+against their hash first.
 """
 import inspect
-import os
 import os.path as osp
 import pickle
 import re
@@ -19,6 +20,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from .zoo import cached_download, verify
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -97,18 +100,17 @@ def safe_load(filename: str, map_location=None) -> Any:
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_from_local(filename: str, map_location=None) -> Any:
-    """mmengine's loader for local paths, made safe (see :func:`safe_load`)."""
+    """mmengine's loader for local paths, made safe (see :func:`safe_load`)
+    and hash-checked for zoo files."""
+    if osp.isfile(osp.expanduser(filename)):
+        verify(osp.expanduser(filename))
     return safe_load(filename, map_location)
 
 
 @CheckpointLoader.register_scheme(prefixes=('http://', 'https://'),
                                   force=True)
 def load_from_http(filename: str, map_location=None) -> Any:
-    """Downloads ``filename`` once into torch's hub cache, then loads it
-    safely (mmengine's own loader unpickles URLs with code execution on)."""
-    cache = osp.join(torch.hub.get_dir(), 'checkpoints')
-    os.makedirs(cache, exist_ok=True)
-    path = osp.join(cache, osp.basename(filename.split('?')[0]))
-    if not osp.isfile(path):
-        torch.hub.download_url_to_file(filename, path, progress=True)
-    return safe_load(path, map_location)
+    """Downloads ``filename`` once into torch's hub cache, verifies it and
+    loads it safely (mmengine's own loader unpickles URLs with code
+    execution on and checks no hash)."""
+    return safe_load(cached_download(filename), map_location)

@@ -1,0 +1,131 @@
+"""The model zoo: the index shipped in ``cgnet_mm/.mim`` and verified
+downloads.
+
+A checkpoint's expected SHA-256 comes from the index (full hash, ``SHA256``
+field) or, for files named the OpenMMLab way (``<name>-<hex>.pth``), from the
+hex prefix in its name. mim itself never checks either.
+"""
+import hashlib
+import os
+import os.path as osp
+import re
+import tempfile
+import urllib.error
+from typing import Dict, Optional, Tuple
+
+import torch
+import yaml
+
+MIM_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim')
+_NAME_HASH = re.compile(r'-([0-9a-f]{8,64})\.pth$')
+
+
+class ZooError(RuntimeError):
+    """A zoo look-up, download or verification failed; the message says
+    which file or name and what to do."""
+
+
+def load_index(mim_dir: str = MIM_DIR) -> Dict[str, dict]:
+    """Model entries of ``model-index.yml`` (and the metafiles it imports),
+    keyed by ``Name``."""
+    with open(osp.join(mim_dir, 'model-index.yml')) as f:
+        index = yaml.safe_load(f)
+    models = {}
+    for metafile in index.get('Import', []):
+        with open(osp.join(mim_dir, metafile)) as f:
+            for entry in yaml.safe_load(f).get('Models', []):
+                models[entry['Name']] = entry
+    return models
+
+
+def find_model(name: str, index: Optional[Dict[str, dict]] = None) -> dict:
+    """The index entry called ``name``; unknown names list the known ones."""
+    index = load_index() if index is None else index
+    if name not in index:
+        raise ZooError(f'no model called {name!r} in the cgnet_mm zoo; '
+                       f'known: {", ".join(sorted(index))}')
+    return index[name]
+
+
+def expected_sha256(filename: str,
+                    index: Optional[Dict[str, dict]] = None
+                    ) -> Tuple[Optional[str], str]:
+    """(expected hash or prefix, where it came from) for a checkpoint file
+    or URL; (None, '') when nothing is known about it."""
+    base = osp.basename(filename.split('?')[0])
+    index = load_index() if index is None else index
+    for entry in index.values():
+        if entry.get('SHA256') and osp.basename(entry['Weights']) == base:
+            return entry['SHA256'], f'the zoo entry {entry["Name"]!r}'
+    found = _NAME_HASH.search(base)
+    if found:
+        return found.group(1), 'the hash in its file name'
+    return None, ''
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(path: str, expected: Optional[str] = None, source: str = '',
+           name: Optional[str] = None) -> str:
+    """Checks ``path`` against ``expected`` (a full SHA-256 or a prefix of
+    it; looked up by file name when None). Returns the actual hash."""
+    if expected is None:
+        expected, source = expected_sha256(name or path)
+    actual = sha256_of(path)
+    if expected and not actual.startswith(expected.lower()):
+        raise ZooError(
+            f'checkpoint {path!r} is corrupted or incomplete: its sha256 is '
+            f'{actual}, expected {expected} (from {source}). Delete it and '
+            'download it again.')
+    return actual
+
+
+def download(url: str, dest: str, expected: Optional[str] = None,
+             source: str = '') -> str:
+    """Downloads ``url`` to the file ``dest`` with a progress bar, verifies
+    it and only then moves it into place. Returns ``dest``."""
+    if expected is None:
+        expected, source = expected_sha256(url)
+    folder = osp.dirname(osp.abspath(dest))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, part = tempfile.mkstemp(suffix='.part', dir=folder)
+        os.close(fd)
+    except OSError as err:
+        raise ZooError(f'cannot write to {folder!r}: {err.strerror}; choose '
+                       'another destination') from None
+    try:
+        torch.hub.download_url_to_file(url, part, progress=True)
+        verify(part, expected, source, name=url)
+        os.replace(part, dest)
+    except urllib.error.URLError as err:
+        raise ZooError(f'cannot download {url}: {getattr(err, "reason", err)}'
+                       '. Check the network, or download the file elsewhere '
+                       'and pass its local path.') from None
+    except ZooError as err:
+        raise ZooError(str(err).replace(repr(part), repr(url)).replace(
+            'Delete it and download it again.',
+            'The download was discarded; the server holds a bad file.')
+        ) from None
+    finally:
+        if osp.exists(part):
+            os.remove(part)
+    return dest
+
+
+def cached_download(url: str, cache_dir: Optional[str] = None) -> str:
+    """Path of ``url`` in the cache (``<torch hub>/checkpoints``), fetched
+    and verified on first use, re-verified on every later use."""
+    cache_dir = cache_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    path = osp.join(cache_dir, osp.basename(url.split('?')[0]))
+    if osp.isfile(path):
+        verify(path, name=url)
+        return path
+    return download(url, path)
+
