@@ -60,6 +60,29 @@ def make_cityscapes(root: str, cities=('aachen', ), per_split: int = 2,
     return root
 
 
+def make_camvid(root: str, splits=('train', 'val'), per_split: int = 3,
+                size=(36, 48), ext: str = '.png', seed: int = 0) -> str:
+    """A tiny synthetic CamVid in the SegNet layout: classes 0-10 and void
+    (11) in every label map."""
+    import cv2
+    rng = np.random.default_rng(seed)
+    for split in splits:
+        os.makedirs(osp.join(root, split), exist_ok=True)
+        os.makedirs(osp.join(root, split + 'annot'), exist_ok=True)
+        for i in range(per_split):
+            label = rng.integers(0, 12, size=size).astype(np.uint8)
+            img = rng.integers(0, 255, size=(*size, 3)).astype(np.uint8)
+            cv2.imwrite(osp.join(root, split, f'seq_{i:04d}{ext}'), img)
+            cv2.imwrite(osp.join(root, split + 'annot', f'seq_{i:04d}.png'),
+                        label)
+    return root
+
+
+@pytest.fixture
+def camvid(tmp_path):
+    return make_camvid(str(tmp_path / 'camvid'))
+
+
 @pytest.fixture
 def cityscapes(tmp_path):
     return make_cityscapes(str(tmp_path / 'cityscapes'))

@@ -25,6 +25,7 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
+from rich.console import Console
 from rich.progress import track
 
 from cgnet_mm.tools.checks import CheckError, load_config
@@ -96,6 +97,7 @@ def latency_ms(model, shape, device: str, warmup: int, repeat: int) -> float:
     times = []
     with torch.no_grad():
         for i in track(range(warmup + repeat), transient=True,
+                       console=Console(stderr=True),
                        description=f'latency {device} {shape[0]}x{shape[1]}'):
             if device == 'cuda':
                 torch.cuda.synchronize()

@@ -10,6 +10,10 @@ COMMANDS = {
     'download': 'cgnet_mm.tools.download',
     'publish': 'cgnet_mm.tools.publish',
     'benchmark': 'cgnet_mm.tools.benchmark',
+    'class-weights': 'cgnet_mm.tools.class_weights',
+    'demo': 'cgnet_mm.tools.demo',
+    'plot-log': 'cgnet_mm.tools.plot_log',
+    'export': 'cgnet_mm.tools.export',
 }
 
 

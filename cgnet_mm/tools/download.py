@@ -5,14 +5,16 @@ hash (and saves an HTTP error page as the .pth); this command refuses a
 corrupted or truncated file and names the expected and actual hashes.
 """
 import argparse
+import os
 import os.path as osp
+import shutil
 import sys
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
-from cgnet_mm.utils.zoo import (MIM_DIR, ZooError, download, find_model,
-                                load_index, verify)
+from cgnet_mm.utils.zoo import (MIM_DIR, PACKAGE_DIR, ZooError, download,
+                                find_model, load_index, verify)
 
 
 def download_model(name: str, dest: str,
@@ -22,7 +24,12 @@ def download_model(name: str, dest: str,
     entry = find_model(name, index)
     url = entry['Weights']
     path = osp.join(dest, osp.basename(url))
-    if osp.isfile(path):
+    if '://' not in url:  # weights that ship inside the package
+        os.makedirs(dest, exist_ok=True)
+        shutil.copyfile(osp.join(PACKAGE_DIR, url), path)
+        verify(path, entry.get('SHA256'), f'the zoo entry {name!r}', url)
+        print(f'copied the shipped weights to {path} (sha256 verified)')
+    elif osp.isfile(path):
         verify(path, entry.get('SHA256'), f'the zoo entry {name!r}', url)
         print(f'{path} exists and its sha256 matches')
     else:

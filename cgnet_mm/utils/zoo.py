@@ -16,7 +16,8 @@ from typing import Dict, Optional, Tuple
 import torch
 import yaml
 
-MIM_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim')
+PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+MIM_DIR = osp.join(PACKAGE_DIR, '.mim')
 _NAME_HASH = re.compile(r'-([0-9a-f]{8,64})\.pth$')
 
 

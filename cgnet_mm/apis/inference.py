@@ -1,0 +1,92 @@
+"""Segment images with a few lines of Python, by default with the CamVid
+weights that ship inside the package (no download).
+
+    >>> from cgnet_mm.apis import init_segmentor, segment, draw_overlay
+    >>> model = init_segmentor()               # shipped CamVid CGNet
+    >>> label = segment(model, 'street.jpg')   # (H, W) class indices
+    >>> cv2.imwrite('out.png', draw_overlay('street.jpg', label, model))
+"""
+import os.path as osp
+from typing import Optional, Union
+
+import cv2
+import mmcv
+import numpy as np
+import torch
+from mmseg.apis import inference_model, init_model
+from mmseg.utils import register_all_modules
+
+from cgnet_mm.utils.zoo import PACKAGE_DIR, MIM_DIR, find_model, verify
+
+DEFAULT_MODEL = 'cgnet_360x360_4k_camvid_cpu'
+DEMO_IMAGE = osp.join(PACKAGE_DIR, 'assets', 'camvid_demo.jpg')
+
+Image = Union[str, np.ndarray]
+
+
+def shipped_checkpoint(name: str = DEFAULT_MODEL) -> tuple:
+    """(config path, verified checkpoint path) of a zoo entry whose weights
+    ship inside the package."""
+    entry = find_model(name)
+    path = osp.join(PACKAGE_DIR, entry['Weights'])
+    verify(path, entry.get('SHA256'), f'the zoo entry {name!r}')
+    return osp.join(MIM_DIR, entry['Config']), path
+
+
+def init_segmentor(config: Optional[str] = None,
+                   checkpoint: Optional[str] = None,
+                   device: str = 'cpu') -> torch.nn.Module:
+    """mmseg's ``init_model`` with cgnet_mm's shipped CamVid model as the
+    default; pass a config and checkpoint for any other model."""
+    if config is None:
+        config, default_ckpt = shipped_checkpoint()
+        checkpoint = checkpoint or default_ckpt
+    register_all_modules(init_default_scope=True)
+    return init_model(config, checkpoint, device=device)
+
+
+def read_bgr(image: Image) -> np.ndarray:
+    """3-channel BGR uint8 from a path or an array (gray, BGR or BGRA)."""
+    if isinstance(image, str):
+        if not osp.isfile(image):
+            raise FileNotFoundError(f'image {image!r} does not exist')
+        image = mmcv.imread(image, flag='unchanged')
+        if image is None:
+            raise ValueError(f'{image!r} is not an image file')
+    image = np.asarray(image)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image.reshape(image.shape[:2]),
+                            cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
+def segment(model: torch.nn.Module, image: Image) -> np.ndarray:
+    """Per-pixel class indices (H, W) at the image's own size."""
+    result = inference_model(model, read_bgr(image))
+    return result.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+
+
+def draw_overlay(image: Image, label: np.ndarray, model: torch.nn.Module,
+                 alpha: float = 0.5) -> np.ndarray:
+    """The image blended with its class colours, and a legend of the
+    classes present to the right (BGR uint8)."""
+    image = read_bgr(image)
+    classes = model.dataset_meta['classes']
+    palette = np.array(model.dataset_meta['palette'], dtype=np.uint8)
+    colour = palette[np.clip(label, 0, len(palette) - 1)][..., ::-1]
+    blend = cv2.addWeighted(image, 1 - alpha, colour, alpha, 0)
+    present = [c for c in range(len(classes)) if (label == c).any()]
+    row = 22
+    legend = np.full((max(blend.shape[0], row * len(present) + 8), 170, 3),
+                     255, np.uint8)
+    for i, c in enumerate(present):
+        y = 4 + i * row
+        bgr = tuple(int(v) for v in palette[c][::-1])
+        cv2.rectangle(legend, (6, y), (26, y + row - 6), bgr, -1)
+        cv2.putText(legend, classes[c], (32, y + row - 9),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    canvas = np.full((legend.shape[0], blend.shape[1], 3), 255, np.uint8)
+    canvas[:blend.shape[0]] = blend
+    return np.concatenate([canvas, legend], axis=1)

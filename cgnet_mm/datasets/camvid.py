@@ -1,0 +1,99 @@
+"""CamVid (Brostow et al., PRL 2009) in the 11-class SegNet layout, as used
+by the CGNet paper: 360x480 road scenes, classes 0-10, void = 11.
+
+Expected tree under ``data_root`` (any subset of the splits)::
+
+    train/  trainannot/   (367 images)
+    val/    valannot/     (101)
+    test/   testannot/    (233)
+
+Images are .png or .jpg, annotations single-channel .png with the same
+stem. Void (11) becomes the ignore index 255 on loading, so losses and
+metrics skip it.
+"""
+import os
+import os.path as osp
+from typing import List, Optional
+
+import cv2
+import numpy as np
+from mmseg.datasets import BaseSegDataset
+
+from cgnet_mm.registry import DATASETS
+
+IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg')
+LAYOUT = ('expected a SegNet-style CamVid tree: <data_root>/{train,val,test}'
+          '/*.png|jpg with <data_root>/{train,val,test}annot/*.png')
+
+
+@DATASETS.register_module()
+class CamVidDataset(BaseSegDataset):
+    """CamVid, 11 classes; label 11 (void) is ignored (mapped to 255).
+
+    Args:
+        data_prefix (dict): ``img_path`` and ``seg_map_path`` folders, e.g.
+            ``dict(img_path='train', seg_map_path='trainannot')``.
+        check_labels (bool): Read every annotation when the dataset is built
+            and fail on values above 11, naming the file. Default: True.
+        **kwargs: The rest of :class:`mmseg.datasets.BaseSegDataset`'s
+            arguments.
+    """
+    METAINFO = dict(
+        classes=('Sky', 'Building', 'Pole', 'Road', 'Pavement', 'Tree',
+                 'SignSymbol', 'Fence', 'Car', 'Pedestrian', 'Bicyclist'),
+        palette=[[128, 128, 128], [128, 0, 0], [192, 192, 128],
+                 [128, 64, 128], [60, 40, 222], [128, 128, 0],
+                 [192, 128, 128], [64, 64, 128], [64, 0, 128], [64, 64, 0],
+                 [0, 128, 192]])
+    VOID = 11
+
+    def __init__(self, check_labels: bool = True, **kwargs):
+        self.check_labels = check_labels
+        super().__init__(**kwargs)
+
+    @classmethod
+    def get_label_map(cls, new_classes: Optional[List[str]] = None) -> dict:
+        """mmseg's mapping for a custom class subset, plus void -> 255."""
+        label_map = super().get_label_map(new_classes) or {}
+        label_map.setdefault(cls.VOID, 255)
+        return label_map
+
+    def load_data_list(self) -> List[dict]:
+        img_dir = self.data_prefix.get('img_path', '')
+        ann_dir = self.data_prefix.get('seg_map_path', '')
+        for folder in (img_dir, ann_dir):
+            if not osp.isdir(folder):
+                raise FileNotFoundError(
+                    f'CamVid folder {folder!r} does not exist; {LAYOUT}')
+        data_list = []
+        for name in sorted(os.listdir(img_dir)):
+            stem, ext = osp.splitext(name)
+            if ext.lower() not in IMG_EXTENSIONS:
+                continue
+            seg_map = osp.join(ann_dir, stem + '.png')
+            if not osp.isfile(seg_map):
+                raise FileNotFoundError(
+                    f'CamVid image {osp.join(img_dir, name)!r} has no '
+                    f'annotation {seg_map!r}')
+            if self.check_labels:
+                self._check_label_values(seg_map)
+            data_list.append(
+                dict(img_path=osp.join(img_dir, name), seg_map_path=seg_map,
+                     label_map=self.label_map, reduce_zero_label=False,
+                     seg_fields=[]))
+        if not data_list:
+            raise FileNotFoundError(f'no .png/.jpg image in {img_dir!r}; '
+                                    f'{LAYOUT}')
+        return data_list
+
+    def _check_label_values(self, path: str) -> None:
+        label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if label is None or label.ndim != 2:
+            raise ValueError(f'CamVid annotation {path!r} is not a '
+                             'single-channel image')
+        values = np.unique(label)
+        bad = values[values > self.VOID]
+        if bad.size:
+            raise ValueError(
+                f'CamVid annotation {path!r} holds label values '
+                f'{bad.tolist()}; expected 0-10 and 11 (void)')

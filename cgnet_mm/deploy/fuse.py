@@ -1,0 +1,54 @@
+"""Inference-time rewrites of CGNet that keep its outputs (<= 1e-4).
+
+``fold_batchnorm`` folds every BatchNorm that directly follows a
+convolution into that convolution: the stem and CG-block projections
+(``ConvModule``) and the joint-feature BN of each CG block, whose halves
+belong to ``f_loc`` and ``f_sur`` respectively. The BNs after the stage
+concatenations (which also see the injected image) stay, as cheap affine
+maps in eval mode.
+"""
+import copy
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+
+from cgnet_mm.models.layers import ContextGuidedBlock
+
+
+def _scale_shift(bn: nn.modules.batchnorm._BatchNorm):
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    return scale, bn.bias - bn.running_mean * scale
+
+
+def _folded(conv: nn.Conv2d, scale: torch.Tensor,
+            shift: torch.Tensor) -> nn.Conv2d:
+    """A copy of ``conv`` followed by the per-channel affine map."""
+    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size,
+                      conv.stride, conv.padding, conv.dilation, conv.groups,
+                      bias=True, padding_mode=conv.padding_mode)
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(shift)
+    fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
+    fused.bias.copy_(bias * scale + shift)
+    return fused
+
+
+@torch.no_grad()
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """An eval-mode copy of ``model`` with conv->BN pairs folded."""
+    model = copy.deepcopy(model).eval()
+    for module in model.modules():
+        if isinstance(module, ConvModule) and module.with_norm and \
+                module.order == ('conv', 'norm', 'act'):
+            bn = module.norm
+            if isinstance(bn, nn.modules.batchnorm._BatchNorm):
+                module.conv = _folded(module.conv, *_scale_shift(bn))
+                setattr(module, module.norm_name, nn.Identity())
+        if isinstance(module, ContextGuidedBlock) and \
+                isinstance(module.bn, nn.modules.batchnorm._BatchNorm):
+            scale, shift = _scale_shift(module.bn)
+            half = module.f_loc.out_channels
+            module.f_loc = _folded(module.f_loc, scale[:half], shift[:half])
+            module.f_sur = _folded(module.f_sur, scale[half:], shift[half:])
+            module.bn = nn.Identity()
+    return model

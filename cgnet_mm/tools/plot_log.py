@@ -1,0 +1,81 @@
+"""Plot a training run's loss and validation mIoU (PNG) from the scalars
+mmengine writes to ``<work_dir>/<timestamp>/vis_data/scalars.json``.
+
+Runs that were resumed have one timestamped folder per session; all of
+them are read and merged by iteration.
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import sys
+from typing import Dict, List, Optional, Sequence
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def read_scalars(work_dir: str) -> Dict[str, Dict[int, float]]:
+    """{'loss': {iter: value}, 'mIoU': {iter: value}} over every session."""
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                      'scalars.json')))
+    if not files:
+        raise FileNotFoundError(
+            f'no */vis_data/scalars.json under {work_dir!r}: is it the '
+            '--work-dir of a training run?')
+    series: Dict[str, Dict[int, float]] = {'loss': {}, 'mIoU': {}}
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                for key in series:
+                    if key in record:
+                        series[key][int(record['step'])] = record[key]
+    return series
+
+
+def plot(series: Dict[str, Dict[int, float]], out: str,
+         title: Optional[str] = None) -> str:
+    panels: List[str] = [k for k in ('loss', 'mIoU') if series[k]]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6),
+                             squeeze=False)
+    for ax, key in zip(axes[0], panels):
+        steps = sorted(series[key])
+        ax.plot(steps, [series[key][s] for s in steps],
+                marker='o' if key == 'mIoU' else None, lw=1.2)
+        ax.set_xlabel('iteration')
+        ax.set_ylabel('training loss' if key == 'loss' else 'val mIoU (%)')
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog='cgnet-mm plot-log', description=__doc__.splitlines()[0])
+    parser.add_argument('work_dir')
+    parser.add_argument('--out', help='PNG (default: <work_dir>/curve.png)')
+    parser.add_argument('--title')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    try:
+        series = read_scalars(args.work_dir)
+    except FileNotFoundError as err:
+        sys.exit(f'error: {err}')
+    out = plot(series, args.out or osp.join(args.work_dir, 'curve.png'),
+               args.title)
+    print(f'wrote {out} ({len(series["loss"])} loss points, '
+          f'{len(series["mIoU"])} mIoU points)')
+
+
+if __name__ == '__main__':
+    main()
