@@ -28,15 +28,22 @@ def test_wheel_ships_package_configs_and_tools_only(tmp_path):
                     'cgnet_mm/.mim/tools/download.py',
                     'cgnet_mm/.mim/tools/benchmark.py',
                     'cgnet_mm/.mim/model-index.yml',
-                    'cgnet_mm/.mim/configs/cgnet/metafile.yaml'):
+                    'cgnet_mm/.mim/configs/cgnet/metafile.yaml',
+                    'cgnet_mm/.mim/configs/cgnet_360x360_4k_camvid_cpu.py',
+                    'cgnet_mm/.mim/tools/demo.py',
+                    'cgnet_mm/.mim/tools/export.py',
+                    'cgnet_mm/assets/camvid_demo.jpg'):
         assert shipped in names
+    assert [n for n in names if n.startswith('cgnet_mm/weights/')
+            and n.endswith('.pth')]
 
 
 def test_mim_search_lists_the_zoo():
     search = pytest.importorskip('mim.commands.search')
     info = search.get_model_info('cgnet_mm', to_dict=True)
     assert set(info) == {'cgnet_512x1024_60k_cityscapes',
-                         'cgnet_680x680_60k_cityscapes'}
+                         'cgnet_680x680_60k_cityscapes',
+                         'cgnet_360x360_4k_camvid_cpu'}
 
 
 def test_mim_finds_tools_and_configs():

@@ -1,7 +1,7 @@
-from .inference import (DEMO_IMAGE, draw_overlay, init_segmentor, read_bgr,
-                        segment, shipped_checkpoint)
+from .inference import (DEMO_IMAGE, draw_legend, draw_overlay,
+                        init_segmentor, read_bgr, segment, shipped_checkpoint)
 
 __all__ = [
-    'DEMO_IMAGE', 'draw_overlay', 'init_segmentor', 'read_bgr', 'segment',
-    'shipped_checkpoint'
+    'DEMO_IMAGE', 'draw_legend', 'draw_overlay', 'init_segmentor',
+    'read_bgr', 'segment', 'shipped_checkpoint'
 ]

@@ -1,10 +1,12 @@
 """Segment images with a few lines of Python, by default with the CamVid
 weights that ship inside the package (no download).
 
-    >>> from cgnet_mm.apis import init_segmentor, segment, draw_overlay
+    >>> from cgnet_mm.apis import (init_segmentor, segment, draw_overlay,
+    ...                            draw_legend)
     >>> model = init_segmentor()               # shipped CamVid CGNet
     >>> label = segment(model, 'street.jpg')   # (H, W) class indices
     >>> cv2.imwrite('out.png', draw_overlay('street.jpg', label, model))
+    >>> cv2.imwrite('legend.png', draw_legend(model, label))
 """
 import os.path as osp
 from typing import Optional, Union
@@ -70,23 +72,27 @@ def segment(model: torch.nn.Module, image: Image) -> np.ndarray:
 
 def draw_overlay(image: Image, label: np.ndarray, model: torch.nn.Module,
                  alpha: float = 0.5) -> np.ndarray:
-    """The image blended with its class colours, and a legend of the
-    classes present to the right (BGR uint8)."""
+    """The image (as BGR) blended with its class colours, same size."""
     image = read_bgr(image)
-    classes = model.dataset_meta['classes']
     palette = np.array(model.dataset_meta['palette'], dtype=np.uint8)
     colour = palette[np.clip(label, 0, len(palette) - 1)][..., ::-1]
-    blend = cv2.addWeighted(image, 1 - alpha, colour, alpha, 0)
-    present = [c for c in range(len(classes)) if (label == c).any()]
+    return cv2.addWeighted(image, 1 - alpha, colour, alpha, 0)
+
+
+def draw_legend(model: torch.nn.Module,
+                label: Optional[np.ndarray] = None) -> np.ndarray:
+    """Colour swatches with class names (BGR); only the classes present in
+    ``label`` when it is given."""
+    classes = model.dataset_meta['classes']
+    palette = model.dataset_meta['palette']
+    shown = [c for c in range(len(classes))
+             if label is None or (label == c).any()]
     row = 22
-    legend = np.full((max(blend.shape[0], row * len(present) + 8), 170, 3),
-                     255, np.uint8)
-    for i, c in enumerate(present):
+    legend = np.full((row * len(shown) + 8, 170, 3), 255, np.uint8)
+    for i, c in enumerate(shown):
         y = 4 + i * row
         bgr = tuple(int(v) for v in palette[c][::-1])
         cv2.rectangle(legend, (6, y), (26, y + row - 6), bgr, -1)
         cv2.putText(legend, classes[c], (32, y + row - 9),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    canvas = np.full((legend.shape[0], blend.shape[1], 3), 255, np.uint8)
-    canvas[:blend.shape[0]] = blend
-    return np.concatenate([canvas, legend], axis=1)
+    return legend

@@ -1,4 +1,5 @@
-"""Segment an image and write a colour overlay with a legend (PNG).
+"""Segment an image; write a colour overlay (PNG, the image's size) and a
+legend of the classes found beside it (``<out>_legend.png``).
 
 Works offline on a fresh install: the default model is the CamVid CGNet
 whose weights ship inside the package, the default image a bundled road
@@ -8,23 +9,28 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import cv2
 
-from cgnet_mm.apis import DEMO_IMAGE, draw_overlay, init_segmentor, segment
+from cgnet_mm.apis import (DEMO_IMAGE, draw_legend, draw_overlay,
+                           init_segmentor, segment)
 from cgnet_mm.utils.zoo import ZooError
 
 
 def demo(image: str = DEMO_IMAGE, out: str = 'cgnet_demo.png',
          config: Optional[str] = None, checkpoint: Optional[str] = None,
-         device: str = 'cpu') -> str:
+         device: str = 'cpu') -> Tuple[str, str]:
+    """Writes the overlay and legend PNGs; returns their paths."""
     model = init_segmentor(config, checkpoint, device)
-    canvas = draw_overlay(image, segment(model, image), model)
+    label = segment(model, image)
+    legend = osp.splitext(out)[0] + '_legend.png'
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    if not cv2.imwrite(out, canvas):
-        raise OSError(f'could not write {out!r}')
-    return out
+    for path, picture in ((out, draw_overlay(image, label, model)),
+                          (legend, draw_legend(model, label))):
+        if not cv2.imwrite(path, picture):
+            raise OSError(f'could not write {path!r}')
+    return out, legend
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -33,7 +39,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('image', nargs='?', default=DEMO_IMAGE,
                         help='image file (default: a bundled CamVid scene)')
     parser.add_argument('--out', default='cgnet_demo.png',
-                        help='PNG to write (default: cgnet_demo.png)')
+                        help='overlay PNG to write (default: cgnet_demo.png)')
     parser.add_argument('--config', help='another model: its config ...')
     parser.add_argument('--checkpoint', help='... and checkpoint')
     parser.add_argument('--device', default='cpu')
@@ -45,11 +51,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if bool(args.config) != bool(args.checkpoint):
         sys.exit('error: --config and --checkpoint go together')
     try:
-        out = demo(args.image, args.out, args.config, args.checkpoint,
+        out, legend = demo(args.image, args.out, args.config, args.checkpoint,
                    args.device)
     except (FileNotFoundError, ValueError, OSError, ZooError) as err:
         sys.exit(f'error: {err}')
-    print(f'wrote {out}')
+    print(f'wrote {out} and {legend}')
 
 
 if __name__ == '__main__':

@@ -83,6 +83,12 @@ def test_corrupted_local_zoo_file_refused(served, tmp_path):
         CheckpointLoader.load_checkpoint(path)
 
 
+def test_download_shipped_weights(tmp_path):
+    ckpt, config = download_model('cgnet_360x360_4k_camvid_cpu',
+                                  str(tmp_path))
+    assert osp.isfile(ckpt) and osp.isfile(config)
+
+
 def test_download_model_by_name_full_sha(served, tmp_path):
     urls, sha, _ = served
     index = {'tiny': dict(Name='tiny', Weights=urls['good'], SHA256=sha,
@@ -98,7 +104,8 @@ def test_download_model_by_name_full_sha(served, tmp_path):
 
 def test_unknown_name_lists_known(capsys):
     with pytest.raises(SystemExit, match=r"no model called 'cgnet_nope' .*"
-                       r'known: cgnet_512x1024_60k_cityscapes, '
+                       r'known: cgnet_360x360_4k_camvid_cpu, '
+                       r'cgnet_512x1024_60k_cityscapes, '
                        r'cgnet_680x680_60k_cityscapes'):
         download_cli(['cgnet_nope'])
 
@@ -121,8 +128,13 @@ def test_unwritable_destination(served, tmp_path):
 def test_shipped_index_entries():
     index = load_index()
     assert set(index) == {'cgnet_512x1024_60k_cityscapes',
-                          'cgnet_680x680_60k_cityscapes'}
-    for name, entry in index.items():
+                          'cgnet_680x680_60k_cityscapes',
+                          'cgnet_360x360_4k_camvid_cpu'}
+    assert index['cgnet_360x360_4k_camvid_cpu']['Metadata'][
+        'Parameters'] == 494269
+    for name in ('cgnet_512x1024_60k_cityscapes',
+                 'cgnet_680x680_60k_cityscapes'):
+        entry = index[name]
         assert entry['Config'] == f'configs/{name}.py'
         assert entry['Weights'].startswith(
             'https://download.openmmlab.com/mmsegmentation/v0.5/cgnet/')
