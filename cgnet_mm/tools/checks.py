@@ -1,12 +1,13 @@
 """Up-front checks that turn common mistakes into one clear message instead
 of a traceback deep inside a runner."""
+import argparse
 import inspect
 import os
 import os.path as osp
 from typing import Iterator, Optional
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmseg.registry import DATASETS
 
 from cgnet_mm.utils import safe_load
@@ -31,6 +32,26 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def add_runner_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by the train and test CLIs (as mmseg's tools)."""
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. a.b=1')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def runner_config(args: argparse.Namespace) -> Config:
+    """The config with overrides, launcher and work_dir (default
+    ``./work_dirs/<config name>``) set, after the launcher check."""
+    check_launcher(args.launcher)
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        './work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
 
 

@@ -11,7 +11,6 @@ import sys
 from typing import List, Optional, Sequence
 
 import numpy as np
-from mmcv.transforms import LoadImageFromFile  # noqa: F401  (registers)
 from mmengine.config import Config
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import DATASETS

@@ -4,14 +4,12 @@ Arguments follow MMSegmentation's ``tools/train.py``; bad configs, data
 roots, checkpoints and launchers are reported before anything starts.
 """
 import argparse
-import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-from mmengine.config import DictAction
-
-from cgnet_mm.tools.checks import (CheckError, check_checkpoint, check_data,
-                                   check_launcher, load_config)
+from cgnet_mm.tools.checks import (CheckError, add_runner_args,
+                                   check_checkpoint, check_data,
+                                   runner_config)
 from cgnet_mm.utils import UnsafeCheckpointError
 
 
@@ -24,21 +22,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='continue from the last checkpoint in work-dir')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, e.g. a.b=1')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_runner_args(parser)
     return parser.parse_args(argv)
 
 
 def build_train_config(args: argparse.Namespace):
     """The checked config the runner will train with."""
-    check_launcher(args.launcher)
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = runner_config(args)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'

@@ -6,7 +6,6 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 from cgnet_mm.tools import CheckError
 from cgnet_mm.tools.convert import convert_original, main, map_key

@@ -6,7 +6,6 @@ unchanged; the parts of the Context Guided block carry the paper's names
 (``f_loc``, ``f_sur``, ``f_joi``, ``f_glo``).
 """
 from copy import deepcopy
-from typing import Optional
 
 import torch
 import torch.nn as nn
