@@ -13,8 +13,21 @@ fi
 pip() { .venv/bin/python -m pip "$@"; }
 C=(-c requirements/constraints.txt)
 
-echo "[setup] torch 2.13.0 (CPU wheel) and build tools"
-pip install -q "${C[@]}" torch setuptools wheel numpy
+# torch 2.13.0 CPU build: a local wheel when pip's find-links has one (as on
+# the project's machines), else PyTorch's CPU index; never PyPI's CUDA build.
+if ! .venv/bin/python -c "import torch; assert torch.__version__.startswith('2.13.0')" 2>/dev/null; then
+    wheel=$(ls ${PIP_FIND_LINKS:-/opt/wheels}/torch-2.13.0+cpu-cp311-*.whl 2>/dev/null | head -n 1 || true)
+    if [ -n "$wheel" ]; then
+        echo "[setup] torch 2.13.0 (CPU) from $wheel"
+        pip install -q "${C[@]}" "$wheel"
+    else
+        echo "[setup] torch 2.13.0 (CPU) from ${TORCH_INDEX_URL:=https://download.pytorch.org/whl/cpu}"
+        pip install -q torch==2.13.0 --index-url "$TORCH_INDEX_URL"
+    fi
+fi
+.venv/bin/python -c "import torch, sys; sys.exit(0 if torch.version.cuda is None else 'error: a CUDA build of torch is installed in .venv; remove .venv and re-run')"
+echo "[setup] build tools"
+pip install -q "${C[@]}" setuptools wheel numpy
 
 if .venv/bin/python -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
     echo "[setup] mmcv 2.1.0 with ops already installed"

@@ -11,6 +11,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from cgnet_mm.tools.checks import leaf_datasets
 from tests.conftest import CONFIGS
 
 TOP_LEVEL = sorted(glob.glob(osp.join(CONFIGS, '*.py')))
@@ -67,9 +68,9 @@ def test_config_name_matches_contents(path):
                                  osp.basename(path)).groups())
     assert tuple(cfg.crop_size) == (h, w)
     assert tuple(cfg.model.data_preprocessor.size) == (h, w)
-    crops = [t for t in cfg.train_dataloader.dataset.pipeline
-             if t.type == 'RandomCrop']
-    assert [tuple(t.crop_size) for t in crops] == [(h, w)]
+    for dataset in leaf_datasets(cfg.train_dataloader):
+        crops = [t for t in dataset.pipeline if t.type == 'RandomCrop']
+        assert [tuple(t.crop_size) for t in crops] == [(h, w)]
     assert cfg.train_cfg.max_iters == k * 1000
     assert cfg.param_scheduler[0].end == k * 1000
     assert cfg.auto_scale_lr.base_batch_size == \

@@ -52,9 +52,9 @@ def read_bgr(image: Image) -> np.ndarray:
     if isinstance(image, str):
         if not osp.isfile(image):
             raise FileNotFoundError(f'image {image!r} does not exist')
-        image = mmcv.imread(image, flag='unchanged')
+        path, image = image, mmcv.imread(image, flag='unchanged')
         if image is None:
-            raise ValueError(f'{image!r} is not an image file')
+            raise ValueError(f'{path!r} is not an image file')
     image = np.asarray(image)
     if image.ndim == 2 or image.shape[2] == 1:
         return cv2.cvtColor(image.reshape(image.shape[:2]),

@@ -79,7 +79,8 @@ class CamVidDataset(BaseSegDataset):
                 self._check_label_values(seg_map)
             data_list.append(
                 dict(img_path=osp.join(img_dir, name), seg_map_path=seg_map,
-                     label_map=self.label_map, reduce_zero_label=False,
+                     label_map=self.label_map,
+                     reduce_zero_label=self.reduce_zero_label,
                      seg_fields=[]))
         if not data_list:
             raise FileNotFoundError(f'no .png/.jpg image in {img_dir!r}; '

@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import torch
 
+from cgnet_mm.utils.errors import UserError
+
 from .wrapper import ExportableSegmentor
 
 MAX_ABS_DIFF = 1e-4
@@ -27,7 +29,7 @@ PREPROCESSING = ('input "image": float32 NCHW, BGR channel order, values '
                  '"logits": (N, classes, H, W) at the input size.')
 
 
-class ExportError(RuntimeError):
+class ExportError(UserError, RuntimeError):
     """The exported model disagrees with torch, or the export failed."""
 
 
@@ -68,12 +70,17 @@ def export_onnx(segmentor: torch.nn.Module, out: str,
     dims = torch.export.Dim.DYNAMIC
     with tempfile.TemporaryDirectory() as tmp:
         path = osp.join(tmp, 'model.onnx')
-        torch.onnx.export(
-            model, (sample, ), path, input_names=['image'],
-            output_names=['logits'], dynamo=True, external_data=False,
-            dynamic_shapes={'image': {2: dims, 3: dims}} if dynamic else None)
-        proto = onnx.load(path)
-        onnx.checker.check_model(proto, full_check=True)
+        try:
+            torch.onnx.export(
+                model, (sample, ), path, input_names=['image'],
+                output_names=['logits'], dynamo=True, external_data=False,
+                dynamic_shapes={'image': {2: dims, 3: dims}}
+                if dynamic else None)
+            proto = onnx.load(path)
+            onnx.checker.check_model(proto, full_check=True)
+        except Exception as err:  # exporter and checker raise many types
+            raise ExportError(f'ONNX export failed, nothing was written: '
+                              f'{type(err).__name__}: {err}') from err
         meta = dict(preprocessing=PREPROCESSING, **(metadata or {}))
         for key, value in meta.items():
             proto.metadata_props.add(

@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.progress import track
 
 from cgnet_mm.tools.checks import CheckError, load_config
-from cgnet_mm.utils import UnsafeCheckpointError
+from cgnet_mm.utils import UserError
 
 START, END = '<!-- benchmark:start -->', '<!-- benchmark:end -->'
 
@@ -88,7 +88,7 @@ def peak_memory_mib(config: str, shape, device: str) -> float:
     if proc.exitcode != 0:
         raise RuntimeError(f'memory probe for {config} failed '
                            f'(exit code {proc.exitcode})')
-    return max(queue.get(), 0.0)
+    return queue.get()
 
 
 def latency_ms(model, shape, device: str, warmup: int, repeat: int) -> float:
@@ -227,6 +227,8 @@ def run(args: argparse.Namespace) -> Dict:
                          f'{len(args.configs)} configs; give one per config')
     if args.checkpoint and not args.data_root:
         raise CheckError('--checkpoint needs --data-root for the mIoU columns')
+    if args.warmup < 0 or args.repeat < 1:
+        raise CheckError('--warmup must be >= 0 and --repeat >= 1')
     if args.data_root and not osp.isdir(args.data_root):
         raise CheckError(f'data root {args.data_root!r} does not exist')
     torch.set_num_threads(args.threads)
@@ -252,7 +254,7 @@ def run(args: argparse.Namespace) -> Dict:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         run(parse_args(argv))
-    except (CheckError, UnsafeCheckpointError, FileNotFoundError) as err:
+    except (UserError, FileNotFoundError) as err:
         sys.exit(f'error: {err}')
 
 

@@ -10,7 +10,8 @@ import torch
 from mmengine.config import Config, DictAction
 from mmseg.registry import DATASETS
 
-from cgnet_mm.utils import safe_load
+from cgnet_mm.utils import UserError, safe_load
+from cgnet_mm.utils.zoo import verify
 
 CITYSCAPES_TREE = """\
   <data_root>/
@@ -19,7 +20,7 @@ CITYSCAPES_TREE = """\
   (labelTrainIds files come from `mim run mmseg cityscapes <data_root>`)"""
 
 
-class CheckError(ValueError):
+class CheckError(UserError, ValueError):
     """Bad user input; the message says what is wrong and how to fix it."""
 
 
@@ -55,6 +56,13 @@ def runner_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def check_amp() -> None:
+    """mmengine's AmpOptimWrapper asserts CUDA."""
+    if not torch.cuda.is_available():
+        raise CheckError('--amp (mixed precision) needs a CUDA GPU and this '
+                         'machine has none; train without --amp')
+
+
 def check_launcher(launcher: str) -> None:
     """Distributed launchers need CUDA: mmengine calls torch.cuda.set_device."""
     if launcher != 'none' and not torch.cuda.is_available():
@@ -65,13 +73,13 @@ def check_launcher(launcher: str) -> None:
             '--gpus 0, or the default --launcher none).')
 
 
-def _datasets(cfg) -> Iterator[dict]:
+def leaf_datasets(cfg) -> Iterator[dict]:
     """Leaf dataset configs, looking through wrappers (Concat, Repeat)."""
     if 'datasets' in cfg:
         for sub in cfg['datasets']:
-            yield from _datasets(sub)
+            yield from leaf_datasets(sub)
     elif 'dataset' in cfg:
-        yield from _datasets(cfg['dataset'])
+        yield from leaf_datasets(cfg['dataset'])
     else:
         yield cfg
 
@@ -83,7 +91,7 @@ def check_data(cfg: Config, loaders=('train_dataloader', 'val_dataloader',
     for loader in loaders:
         if cfg.get(loader) is None:
             continue
-        for ds in _datasets(cfg[loader]):
+        for ds in leaf_datasets(cfg[loader]):
             _check_dataset(ds)
 
 
@@ -140,10 +148,11 @@ def checkpoint_num_classes(path: str) -> Optional[int]:
 
 def check_checkpoint(cfg: Config, path: str) -> None:
     """The checkpoint exists and its classifier matches the config's."""
-    if '://' not in path and not osp.isfile(path):
-        raise CheckError(f'checkpoint {path!r} does not exist')
     if '://' in path:
         return
+    if not osp.isfile(path):
+        raise CheckError(f'checkpoint {path!r} does not exist')
+    verify(path)
     found = checkpoint_num_classes(path)
     expected = cfg.model.decode_head.num_classes
     if found is not None and found != expected:

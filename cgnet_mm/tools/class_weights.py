@@ -18,7 +18,7 @@ from mmseg.utils import register_all_modules
 from rich.console import Console
 from rich.progress import track
 
-from cgnet_mm.tools.checks import CheckError, load_config
+from cgnet_mm.tools.checks import CheckError, leaf_datasets, load_config
 
 PAPER_C = 1.10
 
@@ -63,11 +63,9 @@ def dataset_from(source: str, split: str) -> Config:
     loader = cfg.get(f'{split}_dataloader')
     if loader is None:
         raise CheckError(f'{source} has no {split}_dataloader')
-    ds = loader.dataset
-    if ds.get('type') == 'ConcatDataset':
-        return dict(type='ConcatDataset', datasets=[
-            dict(d, pipeline=[]) for d in ds.datasets])
-    return dict(ds, pipeline=[])
+    leaves = [dict(d, pipeline=[]) for d in leaf_datasets(loader)]
+    return leaves[0] if len(leaves) == 1 else dict(type='ConcatDataset',
+                                                   datasets=leaves)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -92,7 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         classes = dataset.metainfo['classes']
         counts = label_histogram(dataset, len(classes))
         weights = enet_weights(counts, args.c)
-    except (CheckError, FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError) as err:
         sys.exit(f'error: {err}')
     share = counts / counts.sum()
     for name, p, w in zip(classes, share, weights):

@@ -16,7 +16,7 @@ import torch
 
 from cgnet_mm.models import CGNet
 from cgnet_mm.tools.checks import CheckError
-from cgnet_mm.utils import UnsafeCheckpointError, safe_load
+from cgnet_mm.utils import UserError, safe_load
 
 # Inside a CG block: authors' suffix -> ours (mmseg 1.2.2's names).
 _BLOCK_RULES = [
@@ -74,9 +74,11 @@ def map_key(key: str) -> Optional[str]:
 def unwrap(checkpoint) -> Dict[str, torch.Tensor]:
     """The state dict inside ``{'model': ...}``/``{'state_dict': ...}`` or a
     bare one, without DataParallel's ``module.`` prefixes."""
+    if not isinstance(checkpoint, dict):
+        raise CheckError(f'expected a state dict or {{"model": state_dict}}, '
+                         f'got {type(checkpoint).__name__}')
     for field in ('model', 'state_dict'):
-        if isinstance(checkpoint, dict) and isinstance(
-                checkpoint.get(field), dict):
+        if isinstance(checkpoint.get(field), dict):
             checkpoint = checkpoint[field]
             break
     return OrderedDict(
@@ -84,10 +86,9 @@ def unwrap(checkpoint) -> Dict[str, torch.Tensor]:
         for k, v in checkpoint.items())
 
 
-def expected_keys(num_blocks) -> set:
-    """State-dict keys of cgnet_mm's M3N21-style segmentor."""
-    backbone = CGNet(num_blocks=num_blocks)
-    keys = {f'backbone.{k}' for k in backbone.state_dict()}
+def expected_keys(backbone_state: Dict[str, torch.Tensor]) -> set:
+    """State-dict keys of the segmentor around ``backbone_state``."""
+    keys = {f'backbone.{k}' for k in backbone_state}
     return keys | {'decode_head.conv_seg.weight', 'decode_head.conv_seg.bias'}
 
 
@@ -111,14 +112,24 @@ def convert_original(source: Dict[str, torch.Tensor]) -> 'OrderedDict':
     classifier = converted['decode_head.conv_seg.weight']
     converted['decode_head.conv_seg.bias'] = classifier.new_zeros(
         classifier.shape[0])
-    num_blocks = tuple(1 + max(
+    num_blocks = tuple(1 + max((
         int(k.split('.')[2]) for k in converted
-        if k.startswith(f'backbone.level{s}.')) for s in (1, 2))
-    missing = sorted(expected_keys(num_blocks) -
-                     set(converted))
+        if k.startswith(f'backbone.level{s}.')), default=-1) for s in (1, 2))
+    if min(num_blocks) < 1:
+        raise CheckError('the source checkpoint has no CG blocks '
+                         '(level2_0.*, level3_0.*): is it a CGNet checkpoint?')
+    expected = CGNet(num_blocks=num_blocks).state_dict()
+    missing = sorted(expected_keys(expected) - set(converted))
     if missing:
         raise CheckError('the source checkpoint lacks parameters the model '
                          f'needs: {", ".join(missing)}')
+    wrong = [f'{k} {tuple(v.shape)} != {tuple(expected[k].shape)}'
+             for k, v in converted.items()
+             if k.startswith('backbone.') and
+             v.shape != expected[k[len('backbone.'):]].shape]
+    if wrong:
+        raise CheckError(f'parameter shapes differ from CGNet M{num_blocks[0]}'
+                         f'N{num_blocks[1]}: {", ".join(wrong)}')
     return converted
 
 
@@ -148,7 +159,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     try:
         state = convert_file(args.src, args.dst)
-    except (CheckError, UnsafeCheckpointError, FileNotFoundError) as err:
+    except (UserError, FileNotFoundError) as err:
         sys.exit(f'error: {err}')
     print(f'converted {len(state)} tensors: {args.src} -> {args.dst}')
 

@@ -15,7 +15,7 @@ import cv2
 
 from cgnet_mm.apis import (DEMO_IMAGE, draw_legend, draw_overlay,
                            init_segmentor, segment)
-from cgnet_mm.utils.zoo import ZooError
+from cgnet_mm.utils import UserError
 
 
 def demo(image: str = DEMO_IMAGE, out: str = 'cgnet_demo.png',
@@ -53,7 +53,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         out, legend = demo(args.image, args.out, args.config, args.checkpoint,
                    args.device)
-    except (FileNotFoundError, ValueError, OSError, ZooError) as err:
+    except (UserError, FileNotFoundError, ValueError, OSError) as err:
         sys.exit(f'error: {err}')
     print(f'wrote {out} and {legend}')
 

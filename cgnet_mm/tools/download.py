@@ -25,8 +25,12 @@ def download_model(name: str, dest: str,
     url = entry['Weights']
     path = osp.join(dest, osp.basename(url))
     if '://' not in url:  # weights that ship inside the package
-        os.makedirs(dest, exist_ok=True)
-        shutil.copyfile(osp.join(PACKAGE_DIR, url), path)
+        try:
+            os.makedirs(dest, exist_ok=True)
+            shutil.copyfile(osp.join(PACKAGE_DIR, url), path)
+        except OSError as err:
+            raise ZooError(f'cannot write {path!r}: {err.strerror}; choose '
+                           'another destination') from None
         verify(path, entry.get('SHA256'), f'the zoo entry {name!r}', url)
         print(f'copied the shipped weights to {path} (sha256 verified)')
     elif osp.isfile(path):

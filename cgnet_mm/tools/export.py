@@ -11,8 +11,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
 from cgnet_mm.tools.checks import CheckError, check_checkpoint, load_config
-from cgnet_mm.utils import UnsafeCheckpointError
-from cgnet_mm.utils.zoo import ZooError
+from cgnet_mm.utils import UserError
 
 
 def build_segmentor(config: str, checkpoint: str):
@@ -48,10 +47,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
-    except ImportError:
-        sys.exit("error: export needs onnx and onnxruntime: pip install "
-                 "'cgnet_mm[deploy]' (scripts/setup.sh installs them)")
-    from cgnet_mm.deploy import ExportError, export_onnx
+        import onnxscript  # noqa: F401
+    except ImportError as err:
+        sys.exit(f"error: export needs onnx, onnxruntime and onnxscript "
+                 f"({err.name} is missing): pip install 'cgnet_mm[deploy]' "
+                 "(scripts/setup.sh installs them)")
+    from cgnet_mm.deploy import export_onnx
     from cgnet_mm.tools.benchmark import config_test_size
     try:
         if args.shape and (min(args.shape) < 8 or max(args.shape) > 8192):
@@ -63,8 +64,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                     classes=list(model.dataset_meta.get('classes', [])))
         result = export_onnx(model, args.out, shape, args.dynamic,
                              args.image, meta)
-    except (CheckError, UnsafeCheckpointError, ZooError, ExportError,
-            FileNotFoundError) as err:
+    except (UserError, FileNotFoundError, ValueError) as err:
         sys.exit(f'error: {err}')
     print(f'wrote {args.out}: onnxruntime vs torch max abs logit difference '
           f'{result["max_abs_diff"]:.2e}, argmax agreement '

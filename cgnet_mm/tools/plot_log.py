@@ -29,7 +29,11 @@ def read_scalars(work_dir: str) -> Dict[str, Dict[int, float]]:
     for path in files:
         with open(path) as f:
             for line in f:
-                record = json.loads(line)
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line a running job is still writing
+
                 for key in series:
                     if key in record:
                         series[key][int(record['step'])] = record[key]
@@ -39,6 +43,8 @@ def read_scalars(work_dir: str) -> Dict[str, Dict[int, float]]:
 def plot(series: Dict[str, Dict[int, float]], out: str,
          title: Optional[str] = None) -> str:
     panels: List[str] = [k for k in ('loss', 'mIoU') if series[k]]
+    if not panels:
+        raise FileNotFoundError('the scalars logs hold no loss or mIoU yet')
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6),
                              squeeze=False)
     for ax, key in zip(axes[0], panels):
@@ -69,10 +75,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     try:
         series = read_scalars(args.work_dir)
+        out = plot(series, args.out or osp.join(args.work_dir, 'curve.png'),
+                   args.title)
     except FileNotFoundError as err:
         sys.exit(f'error: {err}')
-    out = plot(series, args.out or osp.join(args.work_dir, 'curve.png'),
-               args.title)
     print(f'wrote {out} ({len(series["loss"])} loss points, '
           f'{len(series["mIoU"])} mIoU points)')
 

@@ -12,7 +12,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 
-from cgnet_mm.utils import UnsafeCheckpointError, safe_load
+from cgnet_mm.utils import UserError, safe_load
 from cgnet_mm.utils.zoo import sha256_of
 
 KEPT_META = ('dataset_meta', 'mmengine_version', 'mmseg_version', 'iter',
@@ -27,10 +27,14 @@ def publish(src: str, out_stem: str) -> Tuple[str, str]:
     meta = {k: v for k, v in ckpt.get('meta', {}).items() if k in KEPT_META}
     tmp = f'{out_stem}.tmp.pth'
     os.makedirs(osp.dirname(osp.abspath(tmp)), exist_ok=True)
-    torch.save({'state_dict': state, 'meta': meta}, tmp)
-    digest = sha256_of(tmp)
-    final = f'{out_stem}-{digest[:8]}.pth'
-    os.replace(tmp, final)
+    try:
+        torch.save({'state_dict': state, 'meta': meta}, tmp)
+        digest = sha256_of(tmp)
+        final = f'{out_stem}-{digest[:8]}.pth'
+        os.replace(tmp, final)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
     return final, digest
 
 
@@ -47,7 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     try:
         path, digest = publish(args.src, args.out_stem)
-    except (UnsafeCheckpointError, FileNotFoundError) as err:
+    except (UserError, OSError) as err:
         sys.exit(f'error: {err}')
     print(f'{path}\nsha256: {digest}')
 

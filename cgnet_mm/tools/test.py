@@ -10,11 +10,12 @@ from typing import Optional, Sequence
 from cgnet_mm.tools.checks import (CheckError, add_runner_args,
                                    check_checkpoint, check_data,
                                    runner_config)
-from cgnet_mm.utils import UnsafeCheckpointError
+from cgnet_mm.utils import UserError
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog='cgnet-mm test', description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file or URL')
     parser.add_argument('--work-dir', help='where the metrics log goes')
@@ -53,7 +54,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     try:
         cfg = build_test_config(args)
-    except (CheckError, UnsafeCheckpointError) as err:
+    except UserError as err:
         sys.exit(f'error: {err}')
     from mmengine.runner import Runner
     Runner.from_cfg(cfg).test()

@@ -7,14 +7,15 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from cgnet_mm.tools.checks import (CheckError, add_runner_args,
+from cgnet_mm.tools.checks import (add_runner_args, check_amp,
                                    check_checkpoint, check_data,
                                    runner_config)
-from cgnet_mm.utils import UnsafeCheckpointError
+from cgnet_mm.utils import UserError
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog='cgnet-mm train', description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file')
     parser.add_argument('--work-dir', help='where logs and checkpoints go '
                         '(default: ./work_dirs/<config name>)')
@@ -30,6 +31,7 @@ def build_train_config(args: argparse.Namespace):
     """The checked config the runner will train with."""
     cfg = runner_config(args)
     if args.amp:
+        check_amp()
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
@@ -43,7 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     try:
         cfg = build_train_config(args)
-    except (CheckError, UnsafeCheckpointError) as err:
+    except UserError as err:
         sys.exit(f'error: {err}')
     from mmengine.runner import Runner
     Runner.from_cfg(cfg).train()

@@ -1,3 +1,8 @@
-from .checkpoint import UnsafeCheckpointError, allowed_globals, safe_load
+from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
+                         allowed_globals, safe_load)
+from .errors import UserError
 
-__all__ = ['UnsafeCheckpointError', 'allowed_globals', 'safe_load']
+__all__ = [
+    'CorruptCheckpointError', 'UnsafeCheckpointError', 'UserError',
+    'allowed_globals', 'safe_load'
+]

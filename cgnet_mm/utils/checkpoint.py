@@ -21,11 +21,16 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .errors import UserError
 from .zoo import cached_download, verify
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class UnsafeCheckpointError(UserError, pickle.UnpicklingError):
     """A checkpoint asked to build something outside the allowlist."""
+
+
+class CorruptCheckpointError(UserError, RuntimeError):
+    """A checkpoint file that torch cannot read (truncated, not a .pth)."""
 
 
 def history_buffer_method(owner: Any, name: str) -> Any:
@@ -68,7 +73,7 @@ def allowed_globals() -> List[Any]:
     ]
 
 
-_GLOBAL = re.compile(r'GLOBAL ([\w.]+)|global ([\w.]+)', re.IGNORECASE)
+_GLOBAL = re.compile(r'GLOBAL ([\w.]+)', re.IGNORECASE)
 
 
 def safe_load(filename: str, map_location=None) -> Any:
@@ -78,6 +83,7 @@ def safe_load(filename: str, map_location=None) -> Any:
         FileNotFoundError: ``filename`` does not exist.
         UnsafeCheckpointError: the pickle references anything else; the
             message names it. Nothing from the file is executed.
+        CorruptCheckpointError: torch cannot read the file.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
@@ -88,7 +94,7 @@ def safe_load(filename: str, map_location=None) -> Any:
                 filename, map_location=map_location, weights_only=True)
         except pickle.UnpicklingError as err:
             found = _GLOBAL.search(str(err))
-            name = next(g for g in found.groups() if g) if found else '?'
+            name = found.group(1) if found else '?'
             raise UnsafeCheckpointError(
                 f'refused to load checkpoint {filename!r}: its pickle asks '
                 f'for {name!r}, which is not a tensor, a plain container, '
@@ -96,6 +102,10 @@ def safe_load(filename: str, map_location=None) -> Any:
                 'code, so nothing from it was executed. If you trust the '
                 'file, re-save only its tensors (its state_dict) with '
                 'torch.save in a trusted environment.') from None
+        except (RuntimeError, EOFError, ValueError) as err:
+            raise CorruptCheckpointError(
+                f'cannot read checkpoint {filename!r}: it is truncated or not '
+                f'a torch checkpoint ({err})') from None
 
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)

@@ -16,12 +16,14 @@ from typing import Dict, Optional, Tuple
 import torch
 import yaml
 
+from .errors import UserError
+
 PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MIM_DIR = osp.join(PACKAGE_DIR, '.mim')
 _NAME_HASH = re.compile(r'-([0-9a-f]{8,64})\.pth$')
 
 
-class ZooError(RuntimeError):
+class ZooError(UserError, RuntimeError):
     """A zoo look-up, download or verification failed; the message says
     which file or name and what to do."""
 
@@ -52,14 +54,21 @@ def expected_sha256(filename: str,
                     index: Optional[Dict[str, dict]] = None
                     ) -> Tuple[Optional[str], str]:
     """(expected hash or prefix, where it came from) for a checkpoint file
-    or URL; (None, '') when nothing is known about it."""
+    or URL; (None, '') when nothing is known about it.
+
+    A local file is a zoo file when its name is an index entry's file name
+    (as ``mim download`` saves it); a URL's name may carry the hash prefix
+    itself (``<name>-<hex>.pth``, the OpenMMLab and torch.hub convention).
+    Other local names are left alone: ``run-20261123.pth`` is no hash.
+    """
     base = osp.basename(filename.split('?')[0])
     index = load_index() if index is None else index
-    for entry in index.values():
-        if entry.get('SHA256') and osp.basename(entry['Weights']) == base:
-            return entry['SHA256'], f'the zoo entry {entry["Name"]!r}'
+    entries = [e for e in index.values()
+               if osp.basename(e.get('Weights', '')) == base]
+    if entries and entries[0].get('SHA256'):
+        return entries[0]['SHA256'], f'the zoo entry {entries[0]["Name"]!r}'
     found = _NAME_HASH.search(base)
-    if found:
+    if found and (entries or '://' in filename):
         return found.group(1), 'the hash in its file name'
     return None, ''
 

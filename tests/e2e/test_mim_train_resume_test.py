@@ -1,6 +1,5 @@
 """`mim train` -> kill -> `mim train --resume` -> `mim test`, on CPU, on a
 tiny synthetic Cityscapes-layout dataset, through the real configs."""
-import glob
 import os
 import os.path as osp
 import re
@@ -58,6 +57,14 @@ def _run(args, cwd):
     return out
 
 
+def _pointed_iter(pointer) -> int:
+    """Iteration of the checkpoint ``last_checkpoint`` names (0: none)."""
+    if not pointer.exists():
+        return 0
+    found = re.search(r'iter_(\d+)\.pth', pointer.read_text())
+    return int(found.group(1)) if found else 0
+
+
 def test_train_kill_resume_test(cityscapes, tmp_path):
     config = tmp_path / 'tiny_cityscapes.py'
     config.write_text(CHILD.format(
@@ -70,18 +77,16 @@ def test_train_kill_resume_test(cityscapes, tmp_path):
     proc = subprocess.Popen(train, cwd=tmp_path, start_new_session=True,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while not (work / 'iter_4.pth').exists():
+    pointer = work / 'last_checkpoint'  # written after each complete save
+    deadline = time.time() + 600
+    while _pointed_iter(pointer) < 4:
         assert proc.poll() is None, 'training stopped before iter 4'
-        assert time.time() < deadline, 'no checkpoint within 300 s'
+        assert time.time() < deadline, 'no checkpoint within 600 s'
         time.sleep(0.2)
-    time.sleep(0.5)  # let the checkpoint be written completely
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    saved = sorted(int(re.search(r'iter_(\d+)', p).group(1))
-                   for p in glob.glob(str(work / 'iter_*.pth')))
-    last = max(saved)
-    assert last < 400
+    last = _pointed_iter(pointer)
+    assert 4 <= last < 400
 
     # 2. resume: it continues from the last checkpoint, not from scratch
     stop = last + 4
@@ -90,7 +95,7 @@ def test_train_kill_resume_test(cityscapes, tmp_path):
                tmp_path)
     resumed = re.search(r'resumed epoch: \d+, iter: (\d+)', out)
     assert resumed, out[-3000:]
-    assert int(resumed.group(1)) >= 4
+    assert int(resumed.group(1)) == last
     assert (work / f'iter_{stop}.pth').exists()
 
     # 3. test the final checkpoint: mIoU is reported

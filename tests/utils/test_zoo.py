@@ -74,13 +74,23 @@ def test_load_from_url_in_config_checks_hash(served, tmp_path, monkeypatch):
 
 
 def test_corrupted_local_zoo_file_refused(served, tmp_path):
-    urls, sha, _ = served
-    path = cached_download(urls['good'], str(tmp_path))
-    with open(path, 'r+b') as f:
-        f.seek(100)
-        f.write(b'\x00\x01\x02')
-    with pytest.raises(ZooError, match=rf"good-{sha[:8]}\.pth' is corrupted"):
-        CheckpointLoader.load_checkpoint(path)
+    """A file saved under a zoo entry's name (as `mim download` does, which
+    checks nothing) is verified when cgnet_mm loads it."""
+    urls, _, _ = served
+    good = cached_download(urls['good'], str(tmp_path / 'cache'))
+    name = 'cgnet_512x1024_60k_cityscapes_20201101_110254-124ea03b.pth'
+    path = tmp_path / name
+    path.write_bytes(open(good, 'rb').read())
+    with pytest.raises(ZooError, match=rf"{name}' is corrupted or incomplete"
+                       r'.*expected 124ea03b \(from the hash in its file '
+                       r'name\)'):
+        CheckpointLoader.load_checkpoint(str(path))
+
+
+def test_local_names_that_only_look_hashed_load(tmp_path):
+    path = tmp_path / 'run-20261123.pth'
+    torch.save({'state_dict': {'w': torch.ones(1)}}, path)
+    assert CheckpointLoader.load_checkpoint(str(path))['state_dict']['w'] == 1
 
 
 def test_download_shipped_weights(tmp_path):
