@@ -19,13 +19,11 @@ import sys
 import tempfile
 import time
 
-import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.model import revert_sync_batchnorm
-from mmseg.registry import MODELS
-from mmseg.utils import register_all_modules
+from mmengine.runner import load_checkpoint
 
+from cgnet_mm.apis import build_segmentor
 from cgnet_mm.deploy import ExportableSegmentor, export_onnx
 from cgnet_mm.deploy.fuse import fold_batchnorm
 from cgnet_mm.tools.benchmark import machine_info
@@ -38,7 +36,7 @@ def build(config: str, mmseg_backbone: bool) -> torch.nn.Module:
     cfg = Config.fromfile(config)
     if mmseg_backbone:
         cfg.model.backbone.type = 'CGNet'  # MMSegmentation's own
-    return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
+    return build_segmentor(cfg)
 
 
 def paths(ours: torch.nn.Module, shape) -> dict:
@@ -102,12 +100,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    register_all_modules(init_default_scope=True)
-    import cgnet_mm  # noqa: F401
     ours = build(args.config, mmseg_backbone=False)
     ours.init_weights()
     if args.checkpoint:
-        from mmengine.runner import load_checkpoint
         load_checkpoint(ours, args.checkpoint, map_location='cpu')
     theirs = build(args.config, mmseg_backbone=True)
     theirs.load_state_dict(ours.state_dict())

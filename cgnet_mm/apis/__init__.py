@@ -1,7 +1,8 @@
-from .inference import (DEMO_IMAGE, draw_legend, draw_overlay,
-                        init_segmentor, read_bgr, segment, shipped_checkpoint)
+from .inference import (DEMO_IMAGE, build_segmentor, draw_legend,
+                        draw_overlay, init_segmentor, read_bgr, segment,
+                        shipped_checkpoint)
 
 __all__ = [
-    'DEMO_IMAGE', 'draw_legend', 'draw_overlay', 'init_segmentor',
+    'DEMO_IMAGE', 'build_segmentor', 'draw_legend', 'draw_overlay', 'init_segmentor',
     'read_bgr', 'segment', 'shipped_checkpoint'
 ]

@@ -15,7 +15,11 @@ import cv2
 import mmcv
 import numpy as np
 import torch
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.runner import load_checkpoint
 from mmseg.apis import inference_model, init_model
+from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
 from cgnet_mm.utils.zoo import PACKAGE_DIR, MIM_DIR, find_model, verify
@@ -33,6 +37,19 @@ def shipped_checkpoint(name: str = DEFAULT_MODEL) -> tuple:
     path = osp.join(PACKAGE_DIR, entry['Weights'])
     verify(path, entry.get('SHA256'), f'the zoo entry {name!r}')
     return osp.join(MIM_DIR, entry['Config']), path
+
+
+def build_segmentor(cfg: Config,
+                    checkpoint: Optional[str] = None) -> torch.nn.Module:
+    """The config's model on CPU in eval mode (SyncBN as BN), with
+    ``checkpoint``'s weights (strictly) and dataset meta when given."""
+    register_all_modules(init_default_scope=True)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    if checkpoint:
+        ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
+                               strict=True)
+        model.dataset_meta = ckpt.get('meta', {}).get('dataset_meta', {})
+    return model.eval()
 
 
 def init_segmentor(config: Optional[str] = None,

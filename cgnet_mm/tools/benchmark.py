@@ -22,12 +22,10 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config
-from mmengine.model import revert_sync_batchnorm
-from mmseg.registry import MODELS
-from mmseg.utils import register_all_modules
 from rich.console import Console
 from rich.progress import track
 
+from cgnet_mm.apis import build_segmentor
 from cgnet_mm.tools.checks import CheckError, load_config
 from cgnet_mm.utils import UserError
 
@@ -44,11 +42,6 @@ def config_test_size(cfg: Config) -> tuple:
                      'scale; pass --shape H W')
 
 
-def build_model(cfg: Config) -> torch.nn.Module:
-    register_all_modules(init_default_scope=True)
-    return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
-
-
 def _proc_status_mib(field: str) -> float:
     """VmRSS / VmHWM of this process. (getrusage's ru_maxrss would not do:
     a spawned child inherits its parent's high-water mark across exec.)"""
@@ -62,7 +55,7 @@ def _metas(shape):
 
 
 def _peak_memory_child(config: str, shape, device: str, queue) -> None:
-    model = build_model(load_config(config)).to(device)
+    model = build_segmentor(load_config(config)).to(device)
     x = torch.rand(1, 3, *shape, device=device) * 255
     with torch.no_grad():
         if device == 'cuda':
@@ -133,7 +126,7 @@ def benchmark_config(config: str, checkpoint: Optional[str] = None,
                      warmup: int = 3, repeat: int = 10) -> Dict:
     cfg = load_config(config)
     shape = tuple(shape) if shape else config_test_size(cfg)
-    model = build_model(cfg)
+    model = build_segmentor(cfg)
     row = dict(config=osp.basename(config), input_size=list(shape))
     # FLOPs first, for every config alike: its large traced forward grows the
     # process heap, after which CPU inference measured ~2.5x faster than in a

@@ -49,6 +49,7 @@ def runner_config(args: argparse.Namespace) -> Config:
     """The config with overrides, launcher and work_dir (default
     ``./work_dirs/<config name>``) set, after the launcher check."""
     check_launcher(args.launcher)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(

@@ -5,25 +5,9 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-from mmengine.model import revert_sync_batchnorm
-from mmengine.runner import load_checkpoint
-from mmseg.registry import MODELS
-from mmseg.utils import register_all_modules
-
+from cgnet_mm.apis import build_segmentor
 from cgnet_mm.tools.checks import CheckError, check_checkpoint, load_config
 from cgnet_mm.utils import UserError
-
-
-def build_segmentor(config: str, checkpoint: str):
-    """The config's model in eval mode with ``checkpoint``'s weights."""
-    cfg = load_config(config)
-    check_checkpoint(cfg, checkpoint)
-    register_all_modules(init_default_scope=True)
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
-                           strict=True)
-    model.dataset_meta = ckpt.get('meta', {}).get('dataset_meta', {})
-    return model.eval()
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -58,8 +42,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         if args.shape and (min(args.shape) < 8 or max(args.shape) > 8192):
             raise CheckError(f'--shape {args.shape[0]} {args.shape[1]}: '
                              'height and width must lie in 8..8192')
-        model = build_segmentor(args.config, args.checkpoint)
-        shape = args.shape or config_test_size(load_config(args.config))
+        cfg = load_config(args.config)
+        check_checkpoint(cfg, args.checkpoint)
+        model = build_segmentor(cfg, args.checkpoint)
+        shape = args.shape or config_test_size(cfg)
         meta = dict(config=osp.basename(args.config),
                     classes=list(model.dataset_meta.get('classes', [])))
         result = export_onnx(model, args.out, shape, args.dynamic,
