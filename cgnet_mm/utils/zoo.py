@@ -82,17 +82,20 @@ def sha256_of(path: str) -> str:
 
 
 def verify(path: str, expected: Optional[str] = None, source: str = '',
-           name: Optional[str] = None) -> str:
+           name: Optional[str] = None, label: Optional[str] = None,
+           remedy: str = 'Delete it and download it again.') -> str:
     """Checks ``path`` against ``expected`` (a full SHA-256 or a prefix of
-    it; looked up by file name when None). Returns the actual hash."""
+    it; looked up by ``name`` or the path when None). The error calls the
+    file ``label`` (default: its path) and ends with ``remedy``. Returns the
+    actual hash."""
     if expected is None:
         expected, source = expected_sha256(name or path)
     actual = sha256_of(path)
     if expected and not actual.startswith(expected.lower()):
         raise ZooError(
-            f'checkpoint {path!r} is corrupted or incomplete: its sha256 is '
-            f'{actual}, expected {expected} (from {source}). Delete it and '
-            'download it again.')
+            f'checkpoint {label or path!r} is corrupted or incomplete: its '
+            f'sha256 is {actual}, expected {expected} (from {source}). '
+            f'{remedy}')
     return actual
 
 
@@ -112,17 +115,14 @@ def download(url: str, dest: str, expected: Optional[str] = None,
                        'another destination') from None
     try:
         torch.hub.download_url_to_file(url, part, progress=True)
-        verify(part, expected, source, name=url)
+        verify(part, expected, source, name=url, label=url,
+               remedy='The download was discarded; the server holds a bad '
+               'file.')
         os.replace(part, dest)
     except urllib.error.URLError as err:
         raise ZooError(f'cannot download {url}: {getattr(err, "reason", err)}'
                        '. Check the network, or download the file elsewhere '
                        'and pass its local path.') from None
-    except ZooError as err:
-        raise ZooError(str(err).replace(repr(part), repr(url)).replace(
-            'Delete it and download it again.',
-            'The download was discarded; the server holds a bad file.')
-        ) from None
     finally:
         if osp.exists(part):
             os.remove(part)
