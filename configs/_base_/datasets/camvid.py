@@ -2,6 +2,7 @@
 #   <data_root>/{train,val,test}/*.png|jpg + {train,val,test}annot/*.png
 # The CGNet protocol: 360x360 random crops, random scale 0.5-2.0, flip;
 # full 360x480 images at test time.
+_base_ = ['../tta_ms_flip.py']
 dataset_type = 'cgnet_mm.CamVidDataset'
 data_root = 'data/camvid/'
 crop_size = (360, 360)
@@ -22,22 +23,6 @@ test_pipeline = [
     dict(type='Resize', scale=(480, 360), keep_ratio=True),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
-]
-img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
-tta_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [
-                dict(type='Resize', scale_factor=r, keep_ratio=True)
-                for r in img_ratios
-            ],
-            [
-                dict(type='RandomFlip', prob=0., direction='horizontal'),
-                dict(type='RandomFlip', prob=1., direction='horizontal')
-            ], [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]
-        ])
 ]
 train_split = dict(
     type=dataset_type,

@@ -2,6 +2,7 @@
 #   leftImg8bit/{train,val}/<city>/*_leftImg8bit.png
 #   gtFine/{train,val}/<city>/*_gtFine_labelTrainIds.png
 # (labelTrainIds come from `mim run mmseg cityscapes data/cityscapes`).
+_base_ = ['../tta_ms_flip.py']
 dataset_type = 'CityscapesDataset'
 data_root = 'data/cityscapes/'
 crop_size = (512, 1024)
@@ -23,23 +24,6 @@ test_pipeline = [
     # annotations are loaded after Resize: metrics use the original labels
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
-]
-# ms+flip test-time augmentation (`--tta`), scales as mmseg's CGNet results.
-img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
-tta_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [
-                dict(type='Resize', scale_factor=r, keep_ratio=True)
-                for r in img_ratios
-            ],
-            [
-                dict(type='RandomFlip', prob=0., direction='horizontal'),
-                dict(type='RandomFlip', prob=1., direction='horizontal')
-            ], [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]
-        ])
 ]
 train_dataloader = dict(
     batch_size=8,
