@@ -1,19 +1,26 @@
 """CPU latency of CGNet inference paths against mmseg's CGNet, in one run.
 
-Every path runs in this one process on the same weights, batch 1, fixed
-torch threads, a warm-up then the median of N timed calls, at each input
-size. Numerical agreement with cgnet_mm's eager fp32 logits is recorded
-next to each time. Before timing, one large forward with autograd grows the
-heap once for all paths: on this machine glibc's allocator state alone moved
-CGNet's 1024x2048 time between ~1.5 s and ~0.6 s, and it must not favour a
-path by its position in the run.
+Every path runs in this one process on the same weights (the shipped
+CamVid model by default), batch 1, fixed torch threads: a warm-up per path
+(which also compiles the compiled paths for that size), then rounds in
+which each path is timed once in turn, so drifts of a shared machine hit
+every path alike; the median of the rounds is reported. Agreement with
+cgnet_mm's eager fp32 logits (on the bundled photo, resized) is recorded
+beside each time and, with CamVid at hand, each path's val mIoU.
+
+glibc's allocator alone moved the 1024x2048 eager time between ~0.5 and
+~1.5 s on this machine (returning large buffers to the OS and page-faulting
+them back each call). By default the run first pins malloc's mmap and trim
+thresholds for the whole process, which makes eager, mmseg's path included,
+as fast and as stable as it gets; ``--malloc default`` leaves them.
 
     python benchmarks/cpu_latency.py --out benchmarks/cpu_latency.json
 """
 import argparse
+import ctypes
 import json
+import os
 import os.path as osp
-import platform
 import statistics
 import sys
 import tempfile
@@ -21,126 +28,219 @@ import time
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
 
-from cgnet_mm.apis import build_segmentor
-from cgnet_mm.deploy import ExportableSegmentor, export_onnx
+from cgnet_mm.apis import build_segmentor, shipped_checkpoint
+from cgnet_mm.deploy import (ExportableSegmentor, FastSegmentor, export_onnx,
+                             export_pt2)
+from cgnet_mm.deploy.accuracy import camvid_miou
 from cgnet_mm.deploy.fuse import fold_batchnorm
-from cgnet_mm.tools.benchmark import machine_info
+from cgnet_mm.deploy.onnx_export import real_looking_input
+from cgnet_mm.tools.benchmark import machine_info, update_readme
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIG = osp.join(REPO, 'configs', 'cgnet_512x1024_60k_cityscapes.py')
+PATHS = ('mmseg_eager_fp32', 'cgnet_mm_eager_fp32', 'cgnet_mm_bn_folded_fp32',
+         'cgnet_mm_fast_fp32', 'cgnet_mm_fast_int8', 'cgnet_mm_pt2_int8',
+         'onnxruntime_fp32')
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 
-def build(config: str, mmseg_backbone: bool) -> torch.nn.Module:
-    cfg = Config.fromfile(config)
-    if mmseg_backbone:
-        cfg.model.backbone.type = 'CGNet'  # MMSegmentation's own
-    return build_segmentor(cfg)
+def pin_malloc() -> None:
+    """Keep freed memory in the heap: no mmap for large buffers, no trim."""
+    libc = ctypes.CDLL('libc.so.6')
+    if not (libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)
+            and libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1)):
+        sys.exit('error: mallopt failed; run with --malloc default')
 
 
-def paths(ours: torch.nn.Module, shape) -> dict:
-    """name -> callable(image BGR float NCHW) -> logits, for each path."""
-    eager = ExportableSegmentor(ours)
-    fused = ExportableSegmentor(fold_batchnorm(ours))
-    fused_cl = ExportableSegmentor(fold_batchnorm(ours)).to(
-        memory_format=torch.channels_last)
-
-    def bf16(x):
-        with torch.autocast('cpu', dtype=torch.bfloat16):
-            return fused_cl(x.contiguous(memory_format=torch.channels_last))
-
-    return {
-        'cgnet_mm_eager_fp32': eager,
-        'cgnet_mm_fused_fp32': fused,
-        'cgnet_mm_fused_channels_last_fp32':
-        lambda x: fused_cl(x.contiguous(memory_format=torch.channels_last)),
-        'cgnet_mm_fused_bf16': bf16,
-    }
+def cpu_flags() -> list:
+    try:
+        with open('/proc/cpuinfo') as f:
+            flags = next(line for line in f if line.startswith('flags'))
+    except (OSError, StopIteration):
+        return []
+    wanted = ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_int8',
+              'amx_bf16')
+    return [flag for flag in wanted if f' {flag}' in flags]
 
 
-def onnx_path(ours, shape, threads):
+def ort_session(path: str, threads: int):
     import onnxruntime as ort
-    tmp = tempfile.mkdtemp()
-    path = osp.join(tmp, 'cgnet.onnx')
-    export_onnx(ours, path, shape)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # idle onnxruntime threads would otherwise spin on the cores the next
+    # path in the round needs
+    opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
     session = ort.InferenceSession(path, opts,
                                    providers=['CPUExecutionProvider'])
     return lambda x: torch.from_numpy(
         session.run(None, {'image': x.numpy()})[0])
 
 
-def time_call(fn, x, warmup, repeat) -> float:
+class Paths:
+    """Builds each path once; the ONNX path per input size (static)."""
+
+    def __init__(self, args, ours, theirs, tmp):
+        self.args, self.ours, self.tmp = args, ours, tmp
+        build = dict(
+            mmseg_eager_fp32=lambda: ExportableSegmentor(theirs),
+            cgnet_mm_eager_fp32=lambda: ExportableSegmentor(ours),
+            cgnet_mm_bn_folded_fp32=lambda: ExportableSegmentor(
+                fold_batchnorm(ours)),
+            cgnet_mm_fast_fp32=lambda: FastSegmentor(ours, 'fp32'),
+            cgnet_mm_fast_int8=lambda: FastSegmentor(ours, 'int8',
+                                                     args.calibration),
+            cgnet_mm_pt2_int8=self._pt2_int8)
+        self.fixed = {name: make() for name, make in build.items()
+                      if name in args.paths}
+
+    def _pt2_int8(self):
+        path = osp.join(self.tmp, 'int8.pt2')
+        export_pt2(self.ours, path, 'int8', (360, 480), dynamic=True,
+                   calibration=self.args.calibration)
+        return torch._inductor.aoti_load_package(path)
+
+    def at(self, shape) -> dict:
+        paths = dict(self.fixed)
+        if 'onnxruntime_fp32' in self.args.paths:
+            path = osp.join(self.tmp, f'{shape[0]}x{shape[1]}.onnx')
+            export_onnx(self.ours, path, shape)
+            paths['onnxruntime_fp32'] = ort_session(path, self.args.threads)
+        return paths
+
+
+def time_paths(paths: dict, x: torch.Tensor, warmup: int, repeat: int):
+    first, times = {}, {name: [] for name in paths}
     with torch.no_grad():
-        for _ in range(warmup):
-            fn(x)
-        times = []
-        for _ in range(repeat):
+        for name, fn in paths.items():
             start = time.perf_counter()
             fn(x)
-            times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+            first[name] = time.perf_counter() - start
+            for _ in range(warmup - 1):
+                fn(x)
+        for _ in range(repeat):
+            for name, fn in paths.items():
+                start = time.perf_counter()
+                fn(x)
+                times[name].append((time.perf_counter() - start) * 1000)
+    return {n: statistics.median(t) for n, t in times.items()}, first
 
 
-def main(argv=None):
+def markdown(report: dict) -> str:
+    m = report['machine']
+    lines = [
+        f'Measured by `benchmarks/cpu_latency.py` on {m["cpu"]} ({m["cores"]}'
+        f' cores; {", ".join(m["cpu_flags"])}), {m["threads"]} torch threads, '
+        f'torch {m["torch"]}, malloc {report["malloc"]}; batch 1, median of '
+        f'{report["repeat"]} interleaved rounds after {report["warmup"]} '
+        'warm-up calls. Speed-up is against mmseg\'s CGNet in the same run; '
+        'max diff and agreement against cgnet_mm eager fp32 logits.', '',
+        '| path | ' + ' | '.join(
+            f'{r["size"][0]}x{r["size"][1]} ms (speed-up)'
+            for r in report['results']) + ' | max abs diff | argmax agree | '
+        'CamVid val mIoU |', '|' + ' --- |' * (len(report['results']) + 4)
+    ]
+    for name in report['results'][0]['paths']:
+        stats = [r['paths'][name] for r in report['results']]
+        cells = [f'{s["ms"]:.1f} ({s["speedup_vs_mmseg"]:.2f}x)'
+                 for s in stats]
+        diff = max(s['max_abs_diff'] for s in stats)
+        agree = min(s['argmax_agreement'] for s in stats)
+        miou = report.get('camvid_val_miou', {}).get(name)
+        lines.append(f'| {name} | ' + ' | '.join(cells) + f' | {diff:.2g} | '
+                     f'{100 * agree:.2f}% | '
+                     f'{"-" if miou is None else f"{miou:.2f}"} |')
+    return '\n'.join(lines) + '\n'
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--config', default=CONFIG)
-    parser.add_argument('--checkpoint', help='weights (default: random, '
-                        'seeded; speed does not depend on them)')
+    config, ckpt = shipped_checkpoint()
+    parser.add_argument('--config', default=config)
+    parser.add_argument('--checkpoint', default=ckpt)
     parser.add_argument('--sizes', nargs='+', default=['360x480', '512x1024',
                                                         '1024x2048'])
+    parser.add_argument('--paths', nargs='+', choices=PATHS, default=PATHS,
+                        help='mmseg_eager_fp32 and cgnet_mm_eager_fp32 '
+                        'always run')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeat', type=int, default=10)
-    parser.add_argument('--no-onnx', action='store_true')
+    parser.add_argument('--malloc', choices=('pinned', 'default'),
+                        default='pinned')
+    parser.add_argument('--camvid', default=osp.join(REPO, 'data', 'camvid'),
+                        help='CamVid root: val mIoU of each path at 360x480 '
+                        '(skipped when it does not exist)')
+    parser.add_argument('--calibration', help='int8 calibration images '
+                        '(default: <camvid>/train, else the bundled scene)')
     parser.add_argument('--out', default='benchmarks/cpu_latency.json')
+    parser.add_argument('--update-readme', metavar='README',
+                        help='rewrite its cpu-latency block with the table')
     args = parser.parse_args(argv)
+    args.paths = ['mmseg_eager_fp32', 'cgnet_mm_eager_fp32'] + [
+        p for p in args.paths if p not in ('mmseg_eager_fp32',
+                                           'cgnet_mm_eager_fp32')]
+    if args.calibration is None and osp.isdir(osp.join(args.camvid,
+                                                       'train')):
+        args.calibration = osp.join(args.camvid, 'train')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.malloc == 'pinned':
+        pin_malloc()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    ours = build(args.config, mmseg_backbone=False)
-    ours.init_weights()
-    if args.checkpoint:
-        load_checkpoint(ours, args.checkpoint, map_location='cpu')
-    theirs = build(args.config, mmseg_backbone=True)
+    cfg = Config.fromfile(args.config)
+    ours = build_segmentor(cfg, args.checkpoint)
+    cfg.model.backbone.type = 'CGNet'  # MMSegmentation's own
+    theirs = build_segmentor(cfg)
     theirs.load_state_dict(ours.state_dict())
     sizes = [tuple(int(v) for v in s.split('x')) for s in args.sizes]
-    largest = max(sizes, key=lambda s: s[0] * s[1])
-    ExportableSegmentor(ours)(torch.rand(1, 3, *largest) * 255).sum()
-    results = []
-    for shape in sizes:
-        x = torch.rand(1, 3, *shape) * 255
-        with torch.no_grad():
-            ref = ExportableSegmentor(ours)(x)
-        candidates = {'mmseg_eager_fp32': ExportableSegmentor(theirs),
-                      **paths(ours, shape)}
-        if not args.no_onnx:
-            candidates['onnxruntime_fp32'] = onnx_path(ours, shape,
-                                                       args.threads)
-        row = dict(size=list(shape), paths={})
-        for name, fn in candidates.items():
-            ms = time_call(fn, x, args.warmup, args.repeat)
+    report = dict(
+        machine=dict(machine_info(args.threads), cpu_flags=cpu_flags()),
+        config=osp.basename(args.config), malloc=args.malloc,
+        calibration=args.calibration or 'bundled scene',
+        warmup=args.warmup, repeat=args.repeat, results=[])
+    with tempfile.TemporaryDirectory() as tmp:
+        built = Paths(args, ours, theirs, tmp)
+        for shape in sizes:
+            paths = built.at(shape)
+            x = real_looking_input(shape)  # the bundled photo, resized
             with torch.no_grad():
-                out = fn(x).float()
-            row['paths'][name] = dict(
-                ms=round(ms, 2),
-                max_abs_diff=float((out - ref).abs().max()),
-                argmax_agreement=float(
-                    (out.argmax(1) == ref.argmax(1)).float().mean()))
-            print(f'{shape[0]}x{shape[1]} {name:36s} {ms:9.1f} ms',
-                  file=sys.stderr, flush=True)
-        base = row['paths']['mmseg_eager_fp32']['ms']
-        for stats in row['paths'].values():
-            stats['speedup_vs_mmseg'] = round(base / stats['ms'], 3)
-        results.append(row)
-    report = dict(machine=machine_info(args.threads),
-                  python=platform.python_version(), warmup=args.warmup,
-                  repeat=args.repeat, results=results)
+                ref = paths['cgnet_mm_eager_fp32'](x)
+            ms, first = time_paths(paths, x, args.warmup, args.repeat)
+            row = dict(size=list(shape), paths={})
+            for name, fn in paths.items():
+                with torch.no_grad():
+                    out = fn(x).float()
+                row['paths'][name] = dict(
+                    ms=round(ms[name], 2),
+                    speedup_vs_mmseg=round(ms['mmseg_eager_fp32'] / ms[name],
+                                           3),
+                    first_call_s=round(first[name], 2),
+                    max_abs_diff=float((out - ref).abs().max()),
+                    argmax_agreement=float(
+                        (out.argmax(1) == ref.argmax(1)).float().mean()))
+                print(f'{shape[0]}x{shape[1]} {name:26s} {ms[name]:8.1f} ms',
+                      file=sys.stderr, flush=True)
+            report['results'].append(row)
+            if shape == (360, 480) and osp.isdir(
+                    osp.join(args.camvid, 'val')):
+                report['camvid_val_miou'] = {
+                    name: round(camvid_miou(fn, args.camvid), 2)
+                    for name, fn in paths.items()}
+                print(f'CamVid val mIoU: {report["camvid_val_miou"]}',
+                      file=sys.stderr, flush=True)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(report, f, indent=2)
-    print(json.dumps(report['results'], indent=1))
+    table = markdown(report)
+    with open(osp.splitext(args.out)[0] + '.md', 'w') as f:
+        f.write(table)
+    if args.update_readme:
+        update_readme(args.update_readme, table, block='cpu-latency')
+    print(table)
 
 
 if __name__ == '__main__':

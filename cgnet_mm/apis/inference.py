@@ -7,6 +7,9 @@ weights that ship inside the package (no download).
     >>> label = segment(model, 'street.jpg')   # (H, W) class indices
     >>> cv2.imwrite('out.png', draw_overlay('street.jpg', label, model))
     >>> cv2.imwrite('legend.png', draw_legend(model, label))
+
+``init_segmentor(fast='int8')`` (or ``'fp32'``) gives the same functions a
+CPU-optimised model (:mod:`cgnet_mm.deploy.fast`).
 """
 import os.path as osp
 from typing import Optional, Union
@@ -15,7 +18,9 @@ import cv2
 import mmcv
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.dataset import Compose
 from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import load_checkpoint
 from mmseg.apis import inference_model, init_model
@@ -54,14 +59,28 @@ def build_segmentor(cfg: Config,
 
 def init_segmentor(config: Optional[str] = None,
                    checkpoint: Optional[str] = None,
-                   device: str = 'cpu') -> torch.nn.Module:
+                   device: str = 'cpu',
+                   fast: Optional[str] = None,
+                   calibration=None):
     """mmseg's ``init_model`` with cgnet_mm's shipped CamVid model as the
-    default; pass a config and checkpoint for any other model."""
+    default; pass a config and checkpoint for any other model.
+
+    ``fast='fp32'`` or ``'int8'`` returns a :class:`FastSegmentor` for CPU
+    instead; int8 calibrates on ``calibration`` (a folder or list of
+    images; default: the bundled CamVid scene).
+    """
+    if fast is not None:
+        from cgnet_mm.deploy.fast import check_mode
+        check_mode(fast, device)
     if config is None:
         config, default_ckpt = shipped_checkpoint()
         checkpoint = checkpoint or default_ckpt
     register_all_modules(init_default_scope=True)
-    return init_model(config, checkpoint, device=device)
+    model = init_model(config, checkpoint, device=device)
+    if fast is None:
+        return model
+    from cgnet_mm.deploy.fast import FastSegmentor
+    return FastSegmentor(revert_sync_batchnorm(model), fast, calibration)
 
 
 def read_bgr(image: Image) -> np.ndarray:
@@ -81,10 +100,23 @@ def read_bgr(image: Image) -> np.ndarray:
     return image
 
 
-def segment(model: torch.nn.Module, image: Image) -> np.ndarray:
-    """Per-pixel class indices (H, W) at the image's own size."""
-    result = inference_model(model, read_bgr(image))
-    return result.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+def segment(model, image: Image) -> np.ndarray:
+    """Per-pixel class indices (H, W) at the image's own size, from an
+    mmseg model or a :class:`FastSegmentor`."""
+    image = read_bgr(image)
+    if isinstance(model, torch.nn.Module):
+        result = inference_model(model, image)
+        return result.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+    # the config's test transforms (e.g. Resize) as inference_model applies
+    # them, then logits back at the image's size as mmseg's postprocessing
+    steps = [dict(t, type='LoadImageFromNDArray') if i == 0 else t
+             for i, t in enumerate(model.cfg.test_pipeline)
+             if t['type'] != 'LoadAnnotations']
+    inputs = Compose(steps)(dict(img=image))['inputs']
+    logits = model(inputs.float()[None])
+    logits = F.interpolate(logits, size=image.shape[:2], mode='bilinear',
+                           align_corners=model.align_corners)
+    return logits.argmax(1)[0].numpy().astype(np.uint8)
 
 
 def draw_overlay(image: Image, label: np.ndarray, model: torch.nn.Module,

@@ -29,8 +29,6 @@ from cgnet_mm.apis import build_segmentor
 from cgnet_mm.tools.checks import CheckError, load_config
 from cgnet_mm.utils import UserError
 
-START, END = '<!-- benchmark:start -->', '<!-- benchmark:end -->'
-
 
 def config_test_size(cfg: Config) -> tuple:
     """(H, W) the config tests at: its test pipeline's Resize scale."""
@@ -185,14 +183,17 @@ def markdown(report: Dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def update_readme(path: str, table: str) -> None:
+def update_readme(path: str, table: str, block: str = 'benchmark') -> None:
+    """Replaces the text between ``<!-- {block}:start -->`` and
+    ``<!-- {block}:end -->`` in ``path`` with ``table``."""
+    start, end = f'<!-- {block}:start -->', f'<!-- {block}:end -->'
     with open(path) as f:
         text = f.read()
-    if START not in text or END not in text:
-        raise CheckError(f'{path} has no {START} ... {END} block to update')
-    head, rest = text.split(START, 1)
+    if start not in text or end not in text:
+        raise CheckError(f'{path} has no {start} ... {end} block to update')
+    head, rest = text.split(start, 1)
     with open(path, 'w') as f:
-        f.write(head + START + '\n' + table + END + rest.split(END, 1)[1])
+        f.write(head + start + '\n' + table + end + rest.split(end, 1)[1])
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -1,11 +1,15 @@
-"""Export a trained segmentor to ONNX, verified against torch before the
-file is written (see :mod:`cgnet_mm.deploy.onnx_export`)."""
+"""Export a trained segmentor, verified against torch before the file is
+written: to ONNX (:mod:`cgnet_mm.deploy.onnx_export`), or with ``--fast``
+to an AOTInductor package of a fast CPU path
+(:mod:`cgnet_mm.deploy.pt2_export`)."""
 import argparse
 import os.path as osp
 import sys
+from importlib.util import find_spec
 from typing import Optional, Sequence
 
 from cgnet_mm.apis import build_segmentor
+from cgnet_mm.deploy.fast import FAST_MODES
 from cgnet_mm.tools.checks import CheckError, check_checkpoint, load_config
 from cgnet_mm.utils import UserError
 
@@ -15,7 +19,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         prog='cgnet-mm export', description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('--out', required=True, help='the .onnx file')
+    parser.add_argument('--out', required=True,
+                        help='the .onnx file (.pt2 with --fast)')
     parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
                         default=None, help='input size to export and check '
                         'at (default: the config test size)')
@@ -23,20 +28,25 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='any input height and width')
     parser.add_argument('--image', help='image the check runs on (default: '
                         'the bundled CamVid scene)')
+    parser.add_argument('--fast', choices=FAST_MODES,
+                        help='export a fast CPU path (fp32: fused; int8: '
+                        'also quantized) as an AOTInductor .pt2 package')
+    parser.add_argument('--calibration', metavar='DIR',
+                        help='images to calibrate int8 on (default: the '
+                        'bundled scene)')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-        import onnxscript  # noqa: F401
-    except ImportError as err:
-        sys.exit(f"error: export needs onnx, onnxruntime and onnxscript "
-                 f"({err.name} is missing): pip install 'cgnet_mm[deploy]' "
-                 "(scripts/setup.sh installs them)")
-    from cgnet_mm.deploy import export_onnx
+    needed = ['torchao'] if args.fast == 'int8' else \
+        [] if args.fast else ['onnx', 'onnxruntime', 'onnxscript']
+    missing = [name for name in needed if find_spec(name) is None]
+    if missing:
+        sys.exit(f"error: this export needs {', '.join(needed)} "
+                 f"({', '.join(missing)} missing): pip install "
+                 "'cgnet_mm[deploy]' (scripts/setup.sh installs them)")
+    from cgnet_mm.deploy import export_onnx, export_pt2
     from cgnet_mm.tools.benchmark import config_test_size
     try:
         if args.shape and (min(args.shape) < 8 or max(args.shape) > 8192):
@@ -48,11 +58,17 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         shape = args.shape or config_test_size(cfg)
         meta = dict(config=osp.basename(args.config),
                     classes=list(model.dataset_meta.get('classes', [])))
-        result = export_onnx(model, args.out, shape, args.dynamic,
-                             args.image, meta)
+        if args.fast:
+            result = export_pt2(model, args.out, args.fast, shape,
+                                args.dynamic, args.calibration, args.image,
+                                meta)
+        else:
+            result = export_onnx(model, args.out, shape, args.dynamic,
+                                 args.image, meta)
     except (UserError, FileNotFoundError, ValueError) as err:
         sys.exit(f'error: {err}')
-    print(f'wrote {args.out}: onnxruntime vs torch max abs logit difference '
+    against = f'{args.fast} package' if args.fast else 'onnxruntime'
+    print(f'wrote {args.out}: {against} vs torch max abs logit difference '
           f'{result["max_abs_diff"]:.2e}, argmax agreement '
           f'{100 * result["argmax_agreement"]:.3f}%')
 

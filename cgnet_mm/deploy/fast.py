@@ -1,0 +1,179 @@
+"""Fast CPU inference for CGNet segmentors, selected by one option.
+
+``fast='fp32'``: BN folded into the convolutions, channels-last memory and
+torch.compile (inductor with freezing: weights prepacked for oneDNN,
+elementwise ops such as PReLU, the residual add and the context
+re-weighting fused into generated kernels). Logits stay within 1e-4 of
+eager.
+
+``fast='int8'``: the same graph with static int8 quantization (torchao's
+PT2E flow with the x86 inductor quantizer: per-channel int8 weights,
+uint8 activations calibrated on real images) compiled the same way, so
+the convolutions run as oneDNN int8 kernels (AVX512-VNNI/AMX where the
+CPU has them). The first convolution, which sees the normalized image,
+and the context FC layers stay fp32: they cost little time and carried
+most of the quantization error.
+
+bf16 and onnxruntime were measured too and kept out (README, Deployment).
+"""
+import logging
+import os
+import os.path as osp
+from typing import List, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch._inductor import config as inductor_config
+
+from cgnet_mm.utils.errors import UserError
+
+from .fuse import fold_batchnorm
+from .wrapper import ExportableSegmentor
+
+FAST_MODES = ('fp32', 'int8')
+CALIBRATION_IMAGES = 16
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+
+Calibration = Union[None, str, Sequence[Union[str, np.ndarray]]]
+
+
+class FastPathError(UserError, ValueError):
+    """A fast path was asked for with an unusable option or input."""
+
+
+def check_mode(mode: str, device: str = 'cpu') -> str:
+    """``mode`` if it names a fast path usable on ``device``."""
+    if mode not in FAST_MODES:
+        raise FastPathError(f'fast={mode!r} is not a fast CPU path; choose '
+                            f'one of {", ".join(FAST_MODES)}')
+    if not str(device).startswith('cpu'):
+        raise FastPathError(f'fast={mode!r} is a CPU path but device is '
+                            f'{device!r}; use device="cpu" or leave fast '
+                            'unset on a GPU')
+    return mode
+
+
+def _import_pt2e():
+    """torchao's PT2E quantization API. Importing torchao on a CPU-only
+    torch logs that its CUDA kernels cannot load; those warnings are muted
+    here since only its CPU quantization flow is used."""
+    loggers = [logging.getLogger(name)
+               for name in ('torchao', 'torch.utils._pytree')]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.ERROR)
+    try:
+        from torchao.quantization.pt2e.quantize_pt2e import (convert_pt2e,
+                                                             prepare_pt2e)
+        from torchao.quantization.pt2e.quantizer import \
+            x86_inductor_quantizer as x86
+    except ImportError as err:
+        raise FastPathError(
+            f"fast='int8' needs torchao ({err}): pip install "
+            "'cgnet_mm[deploy]' (scripts/setup.sh installs it)") from err
+    finally:
+        for log, level in zip(loggers, levels):
+            log.setLevel(level)
+    return prepare_pt2e, convert_pt2e, x86
+
+
+def calibration_images(source: Calibration = None,
+                       count: int = CALIBRATION_IMAGES) -> List[np.ndarray]:
+    """BGR uint8 images to calibrate int8 activations on: ``count`` files
+    spread evenly over a folder, a list of paths or arrays, or (None) the
+    bundled CamVid scene and its mirror image."""
+    from cgnet_mm.apis.inference import DEMO_IMAGE, read_bgr
+    if source is None:
+        image = read_bgr(DEMO_IMAGE)
+        return [image, np.ascontiguousarray(image[:, ::-1])]
+    if isinstance(source, str):
+        if not osp.isdir(source):
+            raise FastPathError(f'calibration folder {source!r} does not '
+                                'exist; give a folder of images like the '
+                                'ones the model will see')
+        files = sorted(f for f in os.listdir(source)
+                       if f.lower().endswith(IMAGE_EXTENSIONS))
+        if not files:
+            raise FastPathError(f'calibration folder {source!r} holds no '
+                                f'images ({", ".join(IMAGE_EXTENSIONS)})')
+        step = max(1, len(files) // count)
+        source = [osp.join(source, f) for f in files[::step][:count]]
+    if len(source) == 0:
+        raise FastPathError('calibration is an empty list; give images, a '
+                            'folder, or None for the bundled scene')
+    return [read_bgr(item) for item in source]
+
+
+def as_input(image: np.ndarray) -> torch.Tensor:
+    """BGR uint8 (H, W, 3) -> the graphs' input, float (1, 3, H, W)."""
+    return torch.from_numpy(image.transpose(2, 0, 1).copy()).float()[None]
+
+
+def dynamic_hw() -> dict:
+    """torch.export's dynamic_shapes for any image height and width."""
+    dim = torch.export.Dim.DYNAMIC
+    return {'image': {2: dim, 3: dim}}
+
+
+@torch.no_grad()
+def quantize_int8(model: ExportableSegmentor,
+                  images: Sequence[np.ndarray]) -> nn.Module:
+    """``model`` with static int8 quantization, calibrated on ``images``
+    (any sizes: the graph is captured with dynamic height and width)."""
+    prepare_pt2e, convert_pt2e, x86 = _import_pt2e()
+    samples = [as_input(image) for image in images]
+    graph = torch.export.export(model, (samples[0], ),
+                                dynamic_shapes=dynamic_hw()).module()
+    quantizer = x86.X86InductorQuantizer()
+    quantizer.set_global(x86.get_default_x86_inductor_quantization_config())
+    quantizer.set_module_type_qconfig(nn.Linear, None)
+    first_conv = next(name for name, module in model.named_modules()
+                      if isinstance(module, nn.Conv2d))
+    quantizer.set_module_name_qconfig(first_conv, None)
+    prepared = prepare_pt2e(graph, quantizer)
+    for sample in samples:
+        prepared(sample)
+    return convert_pt2e(prepared)
+
+
+def fast_module(segmentor: nn.Module, mode: str,
+                calibration: Calibration = None) -> nn.Module:
+    """The uncompiled graph of a fast path: image (BGR, 0-255, NCHW) ->
+    logits, channels-last. Compile it (:class:`FastSegmentor`) or export
+    it (:func:`cgnet_mm.deploy.export_pt2`)."""
+    check_mode(mode)
+    model = ExportableSegmentor(fold_batchnorm(segmentor))
+    if mode == 'int8':
+        model = quantize_int8(model, calibration_images(calibration))
+    return model.to(memory_format=torch.channels_last)
+
+
+class FastSegmentor:
+    """A segmentor compiled for CPU inference; call it like
+    :class:`ExportableSegmentor` (BGR float image (N, 3, H, W), 0-255 ->
+    logits at the input size). Each new input size compiles once (~10-30 s
+    on 2 cores; inductor caches kernels on disk between runs).
+
+    Keeps ``cfg`` and ``dataset_meta`` so :mod:`cgnet_mm.apis` can use it
+    where it takes a model.
+    """
+
+    def __init__(self, segmentor: nn.Module, mode: str,
+                 calibration: Calibration = None):
+        self.mode = check_mode(mode)
+        self.cfg = getattr(segmentor, 'cfg', None)
+        self.dataset_meta = getattr(segmentor, 'dataset_meta', {})
+        self.align_corners = segmentor.decode_head.align_corners
+        self.module = fast_module(segmentor, mode, calibration)
+        self._compiled = torch.compile(self.module, dynamic=False)
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        # freezing is read when a new size compiles; as a torch.compile
+        # option it comes too late for the int8 weight prepacking
+        with torch.no_grad(), inductor_config.patch(freezing=True):
+            return self._compiled(
+                image.contiguous(memory_format=torch.channels_last))
+
+    def __repr__(self) -> str:
+        return f'FastSegmentor(mode={self.mode!r})'
