@@ -42,6 +42,14 @@ class FastPathError(UserError, ValueError):
     """A fast path was asked for with an unusable option or input."""
 
 
+def add_fast_args(parser, fast_help: str) -> None:
+    """``--fast`` and ``--calibration`` for a command-line tool."""
+    parser.add_argument('--fast', choices=FAST_MODES, help=fast_help)
+    parser.add_argument('--calibration', metavar='DIR',
+                        help='images to calibrate int8 on (default: the '
+                        'bundled scene)')
+
+
 def check_mode(mode: str, device: str = 'cpu') -> str:
     """``mode`` if it names a fast path usable on ``device``."""
     if mode not in FAST_MODES:

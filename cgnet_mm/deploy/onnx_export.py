@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -55,6 +55,19 @@ def compare(session, model: torch.nn.Module,
             (ort_logits.argmax(1) == ref.argmax(1)).mean()))
 
 
+def worst_figures(figures: Callable[[torch.Tensor], Dict[str, float]],
+                  shape: Tuple[int, int], dynamic: bool,
+                  image: Optional[str] = None) -> Dict[str, float]:
+    """The worst of ``figures(input)`` over the photo at ``shape`` and, for
+    a dynamic graph, at a second (odd) size."""
+    h, w = shape
+    sizes = [(h, w)] + ([(h // 2 + 3, w // 2 + 5)] if dynamic else [])
+    results = [figures(real_looking_input(s, image)) for s in sizes]
+    return dict(
+        max_abs_diff=max(r['max_abs_diff'] for r in results),
+        argmax_agreement=min(r['argmax_agreement'] for r in results))
+
+
 def export_onnx(segmentor: torch.nn.Module, out: str,
                 shape: Sequence[int] = (512, 1024), dynamic: bool = False,
                 image: Optional[str] = None,
@@ -89,12 +102,8 @@ def export_onnx(segmentor: torch.nn.Module, out: str,
         onnx.save(proto, path)
         session = ort.InferenceSession(path,
                                        providers=['CPUExecutionProvider'])
-        sizes = [(h, w)] + ([(h // 2 + 3, w // 2 + 5)] if dynamic else [])
-        results = [compare(session, model, real_looking_input(s, image))
-                   for s in sizes]
-        worst = dict(
-            max_abs_diff=max(r['max_abs_diff'] for r in results),
-            argmax_agreement=min(r['argmax_agreement'] for r in results))
+        worst = worst_figures(lambda x: compare(session, model, x), (h, w),
+                              dynamic, image)
         if worst['max_abs_diff'] > MAX_ABS_DIFF or \
                 worst['argmax_agreement'] < MIN_AGREEMENT:
             raise ExportError(

@@ -20,7 +20,7 @@ import torch
 
 from .fast import Calibration, dynamic_hw, check_mode, fast_module
 from .onnx_export import (MAX_ABS_DIFF, MIN_AGREEMENT, PREPROCESSING,
-                          ExportError, real_looking_input)
+                          ExportError, real_looking_input, worst_figures)
 from .wrapper import ExportableSegmentor
 
 MIN_INT8_AGREEMENT = 0.97
@@ -81,12 +81,8 @@ def export_pt2(segmentor: torch.nn.Module, out: str, mode: str,
             raise ExportError(f'compiling the {mode} package failed, nothing '
                               f'was written: {type(err).__name__}: '
                               f'{err}') from err
-        sizes = [(h, w)] + ([(h // 2 + 3, w // 2 + 5)] if dynamic else [])
-        results = [_figures(package, reference, real_looking_input(s, image))
-                   for s in sizes]
-        worst = dict(
-            max_abs_diff=max(r['max_abs_diff'] for r in results),
-            argmax_agreement=min(r['argmax_agreement'] for r in results))
+        worst = worst_figures(lambda x: _figures(package, reference, x),
+                              (h, w), dynamic, image)
         check_figures(worst, mode, out)
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         shutil.move(path, out)

@@ -17,7 +17,7 @@ import cv2
 
 from cgnet_mm.apis import (DEMO_IMAGE, draw_legend, draw_overlay,
                            init_segmentor, segment)
-from cgnet_mm.deploy.fast import FAST_MODES
+from cgnet_mm.deploy.fast import add_fast_args
 from cgnet_mm.utils import UserError
 
 
@@ -47,12 +47,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--config', help='another model: its config ...')
     parser.add_argument('--checkpoint', help='... and checkpoint')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--fast', choices=FAST_MODES,
-                        help='CPU fast path: fp32 (fused, compiled) or int8 '
-                        '(also quantized)')
-    parser.add_argument('--calibration', metavar='DIR',
-                        help='images to calibrate int8 on (default: the '
-                        'bundled scene)')
+    add_fast_args(parser, 'CPU fast path: fp32 (fused, compiled) or int8 '
+                  '(also quantized)')
     return parser.parse_args(argv)
 
 

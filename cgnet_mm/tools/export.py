@@ -9,7 +9,7 @@ from importlib.util import find_spec
 from typing import Optional, Sequence
 
 from cgnet_mm.apis import build_segmentor
-from cgnet_mm.deploy.fast import FAST_MODES
+from cgnet_mm.deploy.fast import add_fast_args
 from cgnet_mm.tools.checks import CheckError, check_checkpoint, load_config
 from cgnet_mm.utils import UserError
 
@@ -28,12 +28,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='any input height and width')
     parser.add_argument('--image', help='image the check runs on (default: '
                         'the bundled CamVid scene)')
-    parser.add_argument('--fast', choices=FAST_MODES,
-                        help='export a fast CPU path (fp32: fused; int8: '
-                        'also quantized) as an AOTInductor .pt2 package')
-    parser.add_argument('--calibration', metavar='DIR',
-                        help='images to calibrate int8 on (default: the '
-                        'bundled scene)')
+    add_fast_args(parser, 'export a fast CPU path (fp32: fused; int8: also '
+                  'quantized) as an AOTInductor .pt2 package')
     return parser.parse_args(argv)
 
 
