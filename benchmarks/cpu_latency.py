@@ -18,8 +18,6 @@ as fast and as stable as it gets; ``--malloc default`` leaves them.
 """
 import argparse
 import ctypes
-import json
-import os
 import os.path as osp
 import statistics
 import sys
@@ -35,7 +33,8 @@ from cgnet_mm.deploy import (ExportableSegmentor, FastSegmentor, export_onnx,
 from cgnet_mm.deploy.accuracy import camvid_miou
 from cgnet_mm.deploy.fuse import fold_batchnorm
 from cgnet_mm.deploy.onnx_export import real_looking_input
-from cgnet_mm.tools.benchmark import machine_info, update_readme
+from cgnet_mm.deploy.wrapper import agreement
+from cgnet_mm.tools.benchmark import machine_info, write_report
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PATHS = ('mmseg_eager_fp32', 'cgnet_mm_eager_fp32', 'cgnet_mm_bn_folded_fp32',
@@ -213,15 +212,12 @@ def main(argv=None):
             row = dict(size=list(shape), paths={})
             for name, fn in paths.items():
                 with torch.no_grad():
-                    out = fn(x).float()
+                    figures = agreement(fn(x).float(), ref)
                 row['paths'][name] = dict(
                     ms=round(ms[name], 2),
                     speedup_vs_mmseg=round(ms['mmseg_eager_fp32'] / ms[name],
                                            3),
-                    first_call_s=round(first[name], 2),
-                    max_abs_diff=float((out - ref).abs().max()),
-                    argmax_agreement=float(
-                        (out.argmax(1) == ref.argmax(1)).float().mean()))
+                    first_call_s=round(first[name], 2), **figures)
                 print(f'{shape[0]}x{shape[1]} {name:26s} {ms[name]:8.1f} ms',
                       file=sys.stderr, flush=True)
             report['results'].append(row)
@@ -232,15 +228,8 @@ def main(argv=None):
                     for name, fn in paths.items()}
                 print(f'CamVid val mIoU: {report["camvid_val_miou"]}',
                       file=sys.stderr, flush=True)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(report, f, indent=2)
-    table = markdown(report)
-    with open(osp.splitext(args.out)[0] + '.md', 'w') as f:
-        f.write(table)
-    if args.update_readme:
-        update_readme(args.update_readme, table, block='cpu-latency')
-    print(table)
+    write_report(report, markdown(report), args.out, args.update_readme,
+                 block='cpu-latency')
 
 
 if __name__ == '__main__':

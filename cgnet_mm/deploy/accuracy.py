@@ -10,7 +10,7 @@ from mmseg.evaluation.metrics import IoUMetric
 
 from cgnet_mm.datasets import CamVidDataset
 
-from .fast import as_input
+from .wrapper import as_input
 
 
 def camvid_miou(predict: Callable[[torch.Tensor], torch.Tensor], root: str,

@@ -29,7 +29,7 @@ from torch._inductor import config as inductor_config
 from cgnet_mm.utils.errors import UserError
 
 from .fuse import fold_batchnorm
-from .wrapper import ExportableSegmentor
+from .wrapper import ExportableSegmentor, as_input
 
 FAST_MODES = ('fp32', 'int8')
 CALIBRATION_IMAGES = 16
@@ -113,11 +113,6 @@ def calibration_images(source: Calibration = None,
     return [read_bgr(item) for item in source]
 
 
-def as_input(image: np.ndarray) -> torch.Tensor:
-    """BGR uint8 (H, W, 3) -> the graphs' input, float (1, 3, H, W)."""
-    return torch.from_numpy(image.transpose(2, 0, 1).copy()).float()[None]
-
-
 def dynamic_hw() -> dict:
     """torch.export's dynamic_shapes for any image height and width."""
     dim = torch.export.Dim.DYNAMIC
@@ -169,11 +164,11 @@ class FastSegmentor:
 
     def __init__(self, segmentor: nn.Module, mode: str,
                  calibration: Calibration = None):
-        self.mode = check_mode(mode)
+        self.module = fast_module(segmentor, mode, calibration)
+        self.mode = mode
         self.cfg = getattr(segmentor, 'cfg', None)
         self.dataset_meta = getattr(segmentor, 'dataset_meta', {})
         self.align_corners = segmentor.decode_head.align_corners
-        self.module = fast_module(segmentor, mode, calibration)
         self._compiled = torch.compile(self.module, dynamic=False)
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:

@@ -14,12 +14,11 @@ import tempfile
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import cv2
-import numpy as np
 import torch
 
 from cgnet_mm.utils.errors import UserError
 
-from .wrapper import ExportableSegmentor
+from .wrapper import ExportableSegmentor, agreement, as_input
 
 MAX_ABS_DIFF = 1e-4
 MIN_AGREEMENT = 0.999
@@ -39,8 +38,8 @@ def real_looking_input(shape: Tuple[int, int],
     resized to ``shape``, as the graph's input (1, 3, H, W)."""
     from cgnet_mm.apis.inference import DEMO_IMAGE, read_bgr
     bgr = read_bgr(image or DEMO_IMAGE)
-    bgr = cv2.resize(bgr, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-    return torch.from_numpy(bgr.transpose(2, 0, 1).copy()).float()[None]
+    return as_input(cv2.resize(bgr, (shape[1], shape[0]),
+                               interpolation=cv2.INTER_AREA))
 
 
 def compare(session, model: torch.nn.Module,
@@ -48,11 +47,7 @@ def compare(session, model: torch.nn.Module,
     """Max abs logit difference and argmax agreement, onnxruntime vs torch."""
     ort_logits = session.run(None, {'image': image.numpy()})[0]
     with torch.no_grad():
-        ref = model(image).numpy()
-    return dict(
-        max_abs_diff=float(np.abs(ort_logits - ref).max()),
-        argmax_agreement=float(
-            (ort_logits.argmax(1) == ref.argmax(1)).mean()))
+        return agreement(torch.from_numpy(ort_logits), model(image))
 
 
 def worst_figures(figures: Callable[[torch.Tensor], Dict[str, float]],

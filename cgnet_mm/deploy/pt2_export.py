@@ -21,19 +21,9 @@ import torch
 from .fast import Calibration, dynamic_hw, check_mode, fast_module
 from .onnx_export import (MAX_ABS_DIFF, MIN_AGREEMENT, PREPROCESSING,
                           ExportError, real_looking_input, worst_figures)
-from .wrapper import ExportableSegmentor
+from .wrapper import ExportableSegmentor, agreement
 
 MIN_INT8_AGREEMENT = 0.97
-
-
-def _figures(package, reference: torch.nn.Module,
-             image: torch.Tensor) -> Dict[str, float]:
-    with torch.no_grad():
-        out = package(image)
-        ref = reference(image)
-    return dict(max_abs_diff=float((out - ref).abs().max()),
-                argmax_agreement=float(
-                    (out.argmax(1) == ref.argmax(1)).float().mean()))
 
 
 def check_figures(worst: Dict[str, float], mode: str, out: str) -> None:
@@ -81,8 +71,10 @@ def export_pt2(segmentor: torch.nn.Module, out: str, mode: str,
             raise ExportError(f'compiling the {mode} package failed, nothing '
                               f'was written: {type(err).__name__}: '
                               f'{err}') from err
-        worst = worst_figures(lambda x: _figures(package, reference, x),
-                              (h, w), dynamic, image)
+        with torch.no_grad():
+            worst = worst_figures(
+                lambda x: agreement(package(x), reference(x)), (h, w),
+                dynamic, image)
         check_figures(worst, mode, out)
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         shutil.move(path, out)

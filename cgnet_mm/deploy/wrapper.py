@@ -5,7 +5,9 @@ Input: a float32 NCHW image in BGR order with 0-255 values (what
 size. Normalisation and BGR->RGB come from the config's data preprocessor.
 """
 import copy
+from typing import Dict
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -44,3 +46,16 @@ class ExportableSegmentor(nn.Module):
         logits = self.decode_head(self.backbone(x))
         return F.interpolate(logits, size=image.shape[2:], mode='bilinear',
                              align_corners=self.align_corners)
+
+
+def as_input(image: np.ndarray) -> torch.Tensor:
+    """BGR uint8 (H, W, 3) -> the wrapper's input, float (1, 3, H, W)."""
+    return torch.from_numpy(image.transpose(2, 0, 1).copy()).float()[None]
+
+
+def agreement(logits: torch.Tensor, ref: torch.Tensor) -> Dict[str, float]:
+    """Max abs logit difference and argmax agreement of two (N, C, H, W)
+    outputs, the figures every export and fast path is held to."""
+    return dict(max_abs_diff=float((logits - ref).abs().max()),
+                argmax_agreement=float(
+                    (logits.argmax(1) == ref.argmax(1)).float().mean()))

@@ -196,6 +196,21 @@ def update_readme(path: str, table: str, block: str = 'benchmark') -> None:
         f.write(head + start + '\n' + table + end + rest.split(end, 1)[1])
 
 
+def write_report(report: Dict, table: str, out: str,
+                 readme: Optional[str] = None,
+                 block: str = 'benchmark') -> None:
+    """``report`` as JSON at ``out``, ``table`` beside it (.md), in
+    ``readme``'s block when given, and on stdout."""
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(report, f, indent=2)
+    with open(osp.splitext(out)[0] + '.md', 'w') as f:
+        f.write(table)
+    if readme:
+        update_readme(readme, table, block)
+    print(table)
+
+
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog='cgnet-mm benchmark', description=__doc__.splitlines()[0])
@@ -233,15 +248,7 @@ def run(args: argparse.Namespace) -> Dict:
         results.append(benchmark_config(config, ckpt, args.data_root,
                                         args.shape, args.warmup, args.repeat))
     report = dict(machine=machine_info(args.threads), results=results)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(report, f, indent=2)
-    table = markdown(report)
-    with open(osp.splitext(args.out)[0] + '.md', 'w') as f:
-        f.write(table)
-    if args.update_readme:
-        update_readme(args.update_readme, table)
-    print(table)
+    write_report(report, markdown(report), args.out, args.update_readme)
     return report
 
 
