@@ -1,18 +1,19 @@
 """Fast CPU inference for CGNet segmentors, selected by one option.
 
-``fast='fp32'``: BN folded into the convolutions, channels-last memory and
-torch.compile (inductor with freezing: weights prepacked for oneDNN,
-elementwise ops such as PReLU, the residual add and the context
-re-weighting fused into generated kernels). Logits stay within 1e-4 of
-eager.
+``fast='fp32'``: BN folded into the convolutions, the input-injection
+pools as depthwise convolutions (which keeps the stage concatenations
+channels-last), channels-last memory and torch.compile (inductor with
+freezing: weights prepacked for oneDNN, elementwise ops such as PReLU, the
+residual add and the context re-weighting fused into generated kernels).
+Logits stay within 1e-4 of eager.
 
 ``fast='int8'``: the same graph with static int8 quantization (torchao's
 PT2E flow with the x86 inductor quantizer: per-channel int8 weights,
 uint8 activations calibrated on real images) compiled the same way, so
 the convolutions run as oneDNN int8 kernels (AVX512-VNNI/AMX where the
-CPU has them). The first convolution, which sees the normalized image,
-and the context FC layers stay fp32: they cost little time and carried
-most of the quantization error.
+CPU has them). The convolutions that see the normalized image (the first
+one and the injection pools) and the context FC layers stay fp32: they
+cost little time and carried most of the quantization error.
 
 bf16 and onnxruntime were measured too and kept out (README, Deployment).
 """
@@ -28,7 +29,7 @@ from torch._inductor import config as inductor_config
 
 from cgnet_mm.utils.errors import UserError
 
-from .fuse import fold_batchnorm
+from .fuse import fold_batchnorm, pools_as_convs
 from .wrapper import ExportableSegmentor, as_input
 
 FAST_MODES = ('fp32', 'int8')
@@ -131,9 +132,10 @@ def quantize_int8(model: ExportableSegmentor,
     quantizer = x86.X86InductorQuantizer()
     quantizer.set_global(x86.get_default_x86_inductor_quantization_config())
     quantizer.set_module_type_qconfig(nn.Linear, None)
-    first_conv = next(name for name, module in model.named_modules()
-                      if isinstance(module, nn.Conv2d))
-    quantizer.set_module_name_qconfig(first_conv, None)
+    convs = [name for name, module in model.named_modules()
+             if isinstance(module, nn.Conv2d)]
+    for name in convs[:1] + [n for n in convs if '.inject_' in n]:
+        quantizer.set_module_name_qconfig(name, None)  # they see the image
     prepared = prepare_pt2e(graph, quantizer)
     for sample in samples:
         prepared(sample)
@@ -146,7 +148,7 @@ def fast_module(segmentor: nn.Module, mode: str,
     logits, channels-last. Compile it (:class:`FastSegmentor`) or export
     it (:func:`cgnet_mm.deploy.export_pt2`)."""
     check_mode(mode)
-    model = ExportableSegmentor(fold_batchnorm(segmentor))
+    model = ExportableSegmentor(pools_as_convs(fold_batchnorm(segmentor)))
     if mode == 'int8':
         model = quantize_int8(model, calibration_images(calibration))
     return model.to(memory_format=torch.channels_last)

@@ -1,27 +1,46 @@
 import torch
+import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
 
-from cgnet_mm.deploy.fuse import fold_batchnorm
+from cgnet_mm.deploy.fuse import fold_batchnorm, pools_as_convs
 from tests.conftest import CONFIGS, randomize
 
 
-def test_folded_model_keeps_logits_and_drops_conv_bns():
+def _model():
     cfg = Config.fromfile(f'{CONFIGS}/cgnet_512x1024_60k_cityscapes.py')
-    model = randomize(revert_sync_batchnorm(MODELS.build(cfg.model)), seed=5)
+    return randomize(revert_sync_batchnorm(MODELS.build(cfg.model)), seed=5)
+
+
+def _max_diff(model, other) -> float:
+    x = torch.rand(1, 3, 97, 131) * 255  # odd sizes: pools pad unevenly
+    metas = [dict(img_shape=(97, 131), ori_shape=(97, 131),
+                  pad_shape=(97, 131))]
+    with torch.no_grad():
+        return float((model.encode_decode(x, metas) -
+                      other.encode_decode(x, metas)).abs().max())
+
+
+def test_folded_model_keeps_logits_and_drops_conv_bns():
+    model = _model()
     fused = fold_batchnorm(model)
     bns = [m for m in fused.backbone.modules()
            if isinstance(m, _BatchNorm)]
     assert len(bns) == 3  # only the BNs after the stage concatenations
-    x = torch.rand(1, 3, 97, 131) * 255
-    metas = [dict(img_shape=(97, 131), ori_shape=(97, 131),
-                  pad_shape=(97, 131))]
-    with torch.no_grad():
-        diff = (fused.encode_decode(x, metas) -
-                model.encode_decode(x, metas)).abs().max()
-    assert diff <= 1e-4
+    assert _max_diff(fused, model) <= 1e-4
     # the original model is untouched
     assert sum(isinstance(m, _BatchNorm)
                for m in model.backbone.modules()) > 3
+
+
+def test_injection_pools_as_convs_keep_logits():
+    model = _model()
+    rewritten = pools_as_convs(model)
+    convs = list(rewritten.backbone.inject_4x.pool)
+    assert [type(m) for m in convs] == [nn.Conv2d] * 2
+    assert convs[0].groups == 3 and convs[0].stride == (2, 2)
+    assert not any(isinstance(m, nn.AvgPool2d) for m in rewritten.modules())
+    assert _max_diff(rewritten, model) <= 1e-5
+    assert isinstance(model.backbone.inject_2x.pool[0], nn.AvgPool2d)
