@@ -69,8 +69,8 @@ def init_segmentor(config: Optional[str] = None,
     instead; int8 calibrates on ``calibration`` (a folder or list of
     images; default: the bundled CamVid scene).
     """
-    if fast is not None:
-        from cgnet_mm.deploy.fast import check_mode
+    if fast is not None:  # imported here: it loads torch's compiler
+        from cgnet_mm.deploy.fast import FastSegmentor, check_mode
         check_mode(fast, device)
     if config is None:
         config, default_ckpt = shipped_checkpoint()
@@ -79,7 +79,6 @@ def init_segmentor(config: Optional[str] = None,
     model = init_model(config, checkpoint, device=device)
     if fast is None:
         return model
-    from cgnet_mm.deploy.fast import FastSegmentor
     return FastSegmentor(revert_sync_batchnorm(model), fast, calibration)
 
 

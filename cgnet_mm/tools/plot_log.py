@@ -33,7 +33,6 @@ def read_scalars(work_dir: str) -> Dict[str, Dict[int, float]]:
                     record = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a line a running job is still writing
-
                 for key in series:
                     if key in record:
                         series[key][int(record['step'])] = record[key]
