@@ -7,6 +7,7 @@ back to mmseg (e.g. ``FCNHead``).
 """
 from mmengine.registry import Registry
 from mmseg.registry import DATASETS as MMSEG_DATASETS
+from mmseg.registry import HOOKS as MMSEG_HOOKS
 from mmseg.registry import MODELS as MMSEG_MODELS
 
 MODELS = Registry(
@@ -15,3 +16,6 @@ MODELS = Registry(
 DATASETS = Registry(
     'dataset', parent=MMSEG_DATASETS, scope='cgnet_mm',
     locations=['cgnet_mm.datasets'])
+HOOKS = Registry(
+    'hook', parent=MMSEG_HOOKS, scope='cgnet_mm',
+    locations=['cgnet_mm.engine'])

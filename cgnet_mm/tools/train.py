@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 from cgnet_mm.tools.checks import (add_runner_args, check_amp,
                                    check_checkpoint, check_data,
                                    runner_config)
+from cgnet_mm.engine import enable_fast_training
 from cgnet_mm.utils import UserError
 
 
@@ -23,6 +24,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='continue from the last checkpoint in work-dir')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision')
+    parser.add_argument(
+        '--fast', action='store_true',
+        help='channels-last + torch.compile, and mixed precision on CUDA '
+        '(same as --cfg-options fast_train=True)')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -34,6 +39,11 @@ def build_train_config(args: argparse.Namespace):
         check_amp()
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.fast:
+        cfg.fast_train = True
+    if cfg.get('fast_train'):
+        for change in enable_fast_training(cfg):
+            print(f'fast_train: {change}', file=sys.stderr)
     cfg.resume = args.resume
     check_data(cfg, ('train_dataloader', 'val_dataloader'))
     if cfg.get('load_from'):

@@ -15,3 +15,7 @@ log_level = 'INFO'
 load_from = None
 resume = False
 tta_model = dict(type='SegTTAModel')
+# `cgnet-mm train` / `mim train cgnet_mm`: True trains channels-last with
+# torch.compile (and mixed precision on CUDA); `--fast` sets it.
+# See cgnet_mm/engine/fast_train.py.
+fast_train = False

@@ -1,0 +1,7 @@
+from .fast_train import (FastTrainHook, compile_for_training,
+                         enable_fast_training, to_channels_last)
+
+__all__ = [
+    'FastTrainHook', 'compile_for_training', 'enable_fast_training',
+    'to_channels_last'
+]
