@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 from cgnet_mm.tools.checks import (CheckError, add_runner_args,
                                    check_checkpoint, check_data,
                                    runner_config)
+from cgnet_mm.tools.dist import build_runner
 from cgnet_mm.utils import UserError
 
 
@@ -56,8 +57,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         cfg = build_test_config(args)
     except UserError as err:
         sys.exit(f'error: {err}')
-    from mmengine.runner import Runner
-    Runner.from_cfg(cfg).test()
+    build_runner(cfg).test()
 
 
 if __name__ == '__main__':

@@ -1,7 +1,9 @@
 """Train a segmentor from an mmengine config (``mim train cgnet_mm ...``).
 
 Arguments follow MMSegmentation's ``tools/train.py``; bad configs, data
-roots, checkpoints and launchers are reported before anything starts.
+roots and checkpoints are reported before anything starts. ``--launcher
+pytorch|slurm|mpi`` also runs without CUDA (gloo; see
+:mod:`cgnet_mm.tools.dist`).
 """
 import argparse
 import sys
@@ -10,6 +12,7 @@ from typing import Optional, Sequence
 from cgnet_mm.tools.checks import (add_runner_args, check_amp,
                                    check_checkpoint, check_data,
                                    runner_config)
+from cgnet_mm.tools.dist import build_runner
 from cgnet_mm.utils import UserError
 
 
@@ -47,8 +50,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         cfg = build_train_config(args)
     except UserError as err:
         sys.exit(f'error: {err}')
-    from mmengine.runner import Runner
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':

@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 
 from cgnet_mm.tools import CheckError
-from cgnet_mm.tools.checks import check_checkpoint, check_data, check_launcher
+from cgnet_mm.tools.checks import check_checkpoint, check_data
 from cgnet_mm.tools.test import main as run_test_cli
 from cgnet_mm.tools.train import main as run_train_cli
 from tests.conftest import CONFIGS
@@ -69,9 +69,3 @@ def test_test_cli_missing_checkpoint(tmp_path):
                        'does not exist'):
         run_test_cli([CONFIG, str(tmp_path / 'none.pth')])
 
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU-only box')
-def test_pytorch_launcher_on_cpu_is_explained():
-    with pytest.raises(CheckError, match=r'--launcher pytorch .* no CUDA GPU'
-                       r'.*--gpus 0'):
-        check_launcher('pytorch')
