@@ -10,6 +10,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmseg.registry import DATASETS
 
+from cgnet_mm.tools.config_keys import check_config_keys
 from cgnet_mm.utils import UserError, safe_load
 from cgnet_mm.utils.zoo import verify
 
@@ -47,9 +48,10 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
 
 def runner_config(args: argparse.Namespace) -> Config:
     """The config with overrides, launcher and work_dir (default
-    ``./work_dirs/<config name>``) set."""
+    ``./work_dirs/<config name>``) set, its keys checked."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
+    check_config_keys(cfg, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])

@@ -56,7 +56,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         cfg = build_test_config(args)
     except UserError as err:
-        sys.exit(f'error: {err}')
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
     build_runner(cfg).test()
 
 

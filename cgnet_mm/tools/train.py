@@ -49,7 +49,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         cfg = build_train_config(args)
     except UserError as err:
-        sys.exit(f'error: {err}')
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
     build_runner(cfg).train()
 
 

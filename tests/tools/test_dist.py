@@ -12,7 +12,8 @@ cpu_only = pytest.mark.skipif(torch.cuda.is_available(),
 
 
 def _cfg(launcher):
-    cfg = Config.fromfile(osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py'))
+    cfg = Config.fromfile(
+        osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py'))
     cfg.launcher = launcher
     return cfg
 
