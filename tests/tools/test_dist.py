@@ -64,3 +64,12 @@ def test_slurm_and_mpi_environment_as_mmengine_derives_it():
     assert launcher_env('mpi', mpi) == dict(
         RANK='3', WORLD_SIZE='4', LOCAL_RANK='1', MASTER_PORT='1234')
     assert launcher_env('pytorch', {}) == {}
+
+
+def test_cuda_machines_keep_nccl_and_syncbn(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    cfg = _cfg('pytorch')
+    assert adapt_to_cpu(cfg) == []
+    assert cfg.env_cfg.dist_cfg.backend == 'nccl'
+    assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
+    assert 'model_wrapper_cfg' not in cfg
