@@ -21,6 +21,7 @@ from typing import FrozenSet, Iterator, Optional, Tuple
 
 from mmengine.config import Config, ConfigDict
 from mmengine.hooks import CheckpointHook
+from mmseg.registry import HOOKS, LOOPS, MODELS
 from torch import nn
 
 from cgnet_mm.utils import UserError
@@ -96,10 +97,10 @@ def check_top_level(cfg: Config, cfg_options: Optional[dict] = None) -> None:
                    'config uses it; set the keys that use it instead')
         else:
             match = _did_you_mean(key, read, 0.7)
-            why = (f"mmengine's Runner and cgnet_mm never read a top-level "
-                   f"'{key}'; " + (f'did you mean {match}{option[len(key):]}='
-                                   f'{_show(value)}?' if match else
-                                   'check the spelling'))
+            fix = (f'did you mean {match}{option[len(key):]}={_show(value)}?'
+                   if match else 'check the spelling')
+            why = ("mmengine's Runner and cgnet_mm never read a top-level "
+                   f"'{key}'; {fix}")
         raise ConfigKeyError(
             f'--cfg-options {option}={_show(value)}: {why}')
     for key in cfg:
@@ -197,7 +198,6 @@ def _sub_configs(cfg: dict, path: str) -> Iterator[Tuple[dict, str]]:
 def check_model(cfg: dict, path: str = 'model') -> None:
     """The model config and its model sub-configs (backbone, heads, losses,
     data preprocessor), recursively."""
-    from mmseg.registry import MODELS
     if _registered(cfg, MODELS) is None:
         return
     check_args(cfg, MODELS, path)
@@ -207,7 +207,6 @@ def check_model(cfg: dict, path: str = 'model') -> None:
 
 def check_config_keys(cfg: Config, cfg_options: Optional[dict] = None) -> None:
     """Top-level keys, hooks, loops and the model, in that order."""
-    from mmseg.registry import HOOKS, LOOPS
     check_top_level(cfg, cfg_options)
     for name, hook in (cfg.get('default_hooks') or {}).items():
         if hook:  # None disables a default hook
