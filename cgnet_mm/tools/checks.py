@@ -10,6 +10,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmseg.registry import DATASETS
 
+from cgnet_mm.tools.config_keys import check_config_keys
 from cgnet_mm.utils import UserError, safe_load
 from cgnet_mm.utils.zoo import verify
 
@@ -47,10 +48,10 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
 
 def runner_config(args: argparse.Namespace) -> Config:
     """The config with overrides, launcher and work_dir (default
-    ``./work_dirs/<config name>``) set, after the launcher check."""
-    check_launcher(args.launcher)
+    ``./work_dirs/<config name>``) set, its keys checked."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
+    check_config_keys(cfg, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
@@ -62,16 +63,6 @@ def check_amp() -> None:
     if not torch.cuda.is_available():
         raise CheckError('--amp (mixed precision) needs a CUDA GPU and this '
                          'machine has none; train without --amp')
-
-
-def check_launcher(launcher: str) -> None:
-    """Distributed launchers need CUDA: mmengine calls torch.cuda.set_device."""
-    if launcher != 'none' and not torch.cuda.is_available():
-        raise CheckError(
-            f'--launcher {launcher} starts one process per GPU and mmengine '
-            'calls torch.cuda.set_device, but this machine has no CUDA GPU. '
-            'On a CPU run a single process: drop --launcher (mim train: '
-            '--gpus 0, or the default --launcher none).')
 
 
 def leaf_datasets(cfg) -> Iterator[dict]:

@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 from cgnet_mm.tools.checks import (CheckError, add_runner_args,
                                    check_checkpoint, check_data,
                                    runner_config)
+from cgnet_mm.tools.dist import build_runner
 from cgnet_mm.utils import UserError
 
 
@@ -55,9 +56,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         cfg = build_test_config(args)
     except UserError as err:
-        sys.exit(f'error: {err}')
-    from mmengine.runner import Runner
-    Runner.from_cfg(cfg).test()
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
+    build_runner(cfg).test()
 
 
 if __name__ == '__main__':

@@ -1,7 +1,9 @@
 """Train a segmentor from an mmengine config (``mim train cgnet_mm ...``).
 
 Arguments follow MMSegmentation's ``tools/train.py``; bad configs, data
-roots, checkpoints and launchers are reported before anything starts.
+roots and checkpoints are reported before anything starts. ``--launcher
+pytorch|slurm|mpi`` also runs without CUDA (gloo; see
+:mod:`cgnet_mm.tools.dist`).
 """
 import argparse
 import sys
@@ -11,6 +13,7 @@ from cgnet_mm.tools.checks import (add_runner_args, check_amp,
                                    check_checkpoint, check_data,
                                    runner_config)
 from cgnet_mm.engine import enable_fast_training
+from cgnet_mm.tools.dist import build_runner
 from cgnet_mm.utils import UserError
 
 
@@ -56,9 +59,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         cfg = build_train_config(args)
     except UserError as err:
-        sys.exit(f'error: {err}')
-    from mmengine.runner import Runner
-    Runner.from_cfg(cfg).train()
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':

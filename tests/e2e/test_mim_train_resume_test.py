@@ -1,16 +1,13 @@
 """`mim train` -> kill -> `mim train --resume` -> `mim test`, on CPU, on a
 tiny synthetic Cityscapes-layout dataset, through the real configs."""
-import os
 import os.path as osp
 import re
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.conftest import CONFIGS
+from tests.e2e.helpers import run_ok, train_then_kill
 
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
 CHILD = """
@@ -49,22 +46,6 @@ pytestmark = pytest.mark.skipif(not osp.exists(MIM),
                                 reason=f'{MIM} not installed')
 
 
-def _run(args, cwd):
-    proc = subprocess.run([MIM, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
-    return out
-
-
-def _pointed_iter(pointer) -> int:
-    """Iteration of the checkpoint ``last_checkpoint`` names (0: none)."""
-    if not pointer.exists():
-        return 0
-    found = re.search(r'iter_(\d+)\.pth', pointer.read_text())
-    return int(found.group(1)) if found else 0
-
-
 def test_train_kill_resume_test(cityscapes, tmp_path):
     config = tmp_path / 'tiny_cityscapes.py'
     config.write_text(CHILD.format(
@@ -74,32 +55,20 @@ def test_train_kill_resume_test(cityscapes, tmp_path):
     train = [MIM, 'train', 'cgnet_mm', str(config), '--work-dir', str(work)]
 
     # 1. train until a few checkpoints exist, then kill the whole job
-    proc = subprocess.Popen(train, cwd=tmp_path, start_new_session=True,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    pointer = work / 'last_checkpoint'  # written after each complete save
-    deadline = time.time() + 600
-    while _pointed_iter(pointer) < 4:
-        assert proc.poll() is None, 'training stopped before iter 4'
-        assert time.time() < deadline, 'no checkpoint within 600 s'
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    last = _pointed_iter(pointer)
+    last = train_then_kill(train, work, tmp_path, at_least=4)
     assert 4 <= last < 400
 
     # 2. resume: it continues from the last checkpoint, not from scratch
     stop = last + 4
-    out = _run(['train', 'cgnet_mm', str(config), '--work-dir', str(work),
-                '--resume', '--cfg-options', f'train_cfg.max_iters={stop}'],
-               tmp_path)
+    out = run_ok(train + ['--resume', '--cfg-options',
+                          f'train_cfg.max_iters={stop}'], tmp_path)
     resumed = re.search(r'resumed epoch: \d+, iter: (\d+)', out)
     assert resumed, out[-3000:]
     assert int(resumed.group(1)) == last
     assert (work / f'iter_{stop}.pth').exists()
 
     # 3. test the final checkpoint: mIoU is reported
-    out = _run(['test', 'cgnet_mm', str(config), '--checkpoint',
-                str(work / f'iter_{stop}.pth'), '--work-dir',
-                str(tmp_path / 'test')], tmp_path)
+    out = run_ok([MIM, 'test', 'cgnet_mm', str(config), '--checkpoint',
+                  str(work / f'iter_{stop}.pth'), '--work-dir',
+                  str(tmp_path / 'test')], tmp_path)
     assert re.search(r'mIoU: \d+\.\d+', out), out[-3000:]

@@ -1,5 +1,6 @@
 import os
 import os.path as osp
+import re
 import shutil
 
 import pytest
@@ -7,7 +8,7 @@ import torch
 from mmengine.config import Config
 
 from cgnet_mm.tools import CheckError
-from cgnet_mm.tools.checks import check_checkpoint, check_data, check_launcher
+from cgnet_mm.tools.checks import check_checkpoint, check_data
 from cgnet_mm.tools.test import main as run_test_cli
 from cgnet_mm.tools.train import main as run_train_cli
 from tests.conftest import CONFIGS
@@ -50,9 +51,10 @@ def test_missing_label_files_named(cityscapes):
 
 
 def test_config_path_missing(capsys):
-    with pytest.raises(SystemExit, match=r"error: config file 'nope\.py' "
-                       'does not exist'):
+    with pytest.raises(SystemExit, match='^2$'):
         run_train_cli(['nope.py'])
+    assert re.match(r"error: config file 'nope\.py' does not exist",
+                    capsys.readouterr().err)
 
 
 def test_checkpoint_classes_mismatch(tmp_path):
@@ -64,14 +66,9 @@ def test_checkpoint_classes_mismatch(tmp_path):
         check_checkpoint(Config.fromfile(CONFIG), path)
 
 
-def test_test_cli_missing_checkpoint(tmp_path):
-    with pytest.raises(SystemExit, match=r"error: checkpoint '.*none\.pth' "
-                       'does not exist'):
+def test_test_cli_missing_checkpoint(tmp_path, capsys):
+    with pytest.raises(SystemExit, match='^2$'):
         run_test_cli([CONFIG, str(tmp_path / 'none.pth')])
+    assert re.match(r"error: checkpoint '.*none\.pth' does not exist",
+                    capsys.readouterr().err)
 
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU-only box')
-def test_pytorch_launcher_on_cpu_is_explained():
-    with pytest.raises(CheckError, match=r'--launcher pytorch .* no CUDA GPU'
-                       r'.*--gpus 0'):
-        check_launcher('pytorch')
