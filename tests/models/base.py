@@ -10,7 +10,7 @@ hash-checked loading from a URL, and `mim train` / kill / `--resume` /
 """
 import hashlib
 import os.path as osp
-from typing import Tuple
+from typing import Optional, Tuple
 
 import pytest
 import torch
@@ -78,6 +78,14 @@ class ModelTester:
     image_size: Tuple[int, int] = (136, 160)
     # int8 on random weights: logits close to fp32, argmax not meaningful
     int8_min_cosine: float = 0.9
+    # a test module that already checks both fast paths on trained weights
+    # (compiling a model costs minutes on 2 cores: not twice)
+    fast_paths_checked_by: Optional[str] = None
+
+    def _skip_if_fast_paths_checked(self):
+        if self.fast_paths_checked_by:
+            pytest.skip('the fast paths of this model are checked on its '
+                        f'shipped weights by {self.fast_paths_checked_by}')
 
     @property
     def config_path(self) -> str:
@@ -124,6 +132,7 @@ class ModelTester:
         assert figures['argmax_agreement'] >= 0.999
 
     def test_fast_fp32_equals_eager(self, segmentor):
+        self._skip_if_fast_paths_checked()
         image = real_looking_input(self.image_size)
         with torch.no_grad():
             ref = ExportableSegmentor(segmentor)(image)
@@ -132,6 +141,7 @@ class ModelTester:
         assert (out - ref).abs().max() <= 1e-4
 
     def test_fast_int8_is_quantized_and_close(self, segmentor):
+        self._skip_if_fast_paths_checked()
         pytest.importorskip('torchao', reason='torchao not installed '
                             '(deploy extra): the int8 path needs it')
         image = real_looking_input(self.image_size)

@@ -85,3 +85,4 @@ def test_norm_eval_freezes_bn():
 class TestCGNetModel(ModelTester):
     config = 'cgnet_512x1024_60k_cityscapes.py'
     num_params = 496325
+    fast_paths_checked_by = 'tests/deploy/test_fast.py'

@@ -122,3 +122,22 @@ def test_norm_eval_freezes_bn():
     model = SGCPNet(norm_eval=True).train()
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert bns and not any(m.training for m in bns)
+
+
+def test_every_bn_folds_for_the_fast_paths():
+    """fold_batchnorm reaches every BN of SGCPNet (all in ConvModules) and
+    pools_as_convs, CGNet-only, leaves it unchanged."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    from cgnet_mm.deploy.fuse import fold_batchnorm, pools_as_convs
+    from tests.conftest import randomize
+    model = randomize(build_segmentor(Config.fromfile(CONFIG)), seed=2)
+    fused = pools_as_convs(fold_batchnorm(model))
+    assert not any(isinstance(m, _BatchNorm) for m in fused.modules())
+    x = torch.rand(1, 3, 97, 131) * 255
+    metas = [dict(img_shape=(97, 131), ori_shape=(97, 131),
+                  pad_shape=(97, 131))]
+    with torch.no_grad():
+        diff = (fused.encode_decode(x, metas) -
+                model.encode_decode(x, metas)).abs().max()
+    assert diff <= 1e-4

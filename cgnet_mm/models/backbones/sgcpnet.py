@@ -1,5 +1,6 @@
 """SGCPNet (Hao et al., "Real-time Semantic Segmentation via Spatial-detail
-Guided Context Propagation", IEEE TNNLS 2022, https://arxiv.org/abs/2005.11034).
+Guided Context Propagation", IEEE TNNLS 2022,
+https://arxiv.org/abs/2005.11034).
 
 A MobileNetV3-Small-like encoder runs down to 1/32; its 1/8, 1/16 and 1/32
 features, projected to 40/112/320 channels, feed the spatial-detail guided
