@@ -141,3 +141,27 @@ def test_every_bn_folds_for_the_fast_paths():
         diff = (fused.encode_decode(x, metas) -
                 model.encode_decode(x, metas)).abs().max()
     assert diff <= 1e-4
+
+
+def test_authors_recipe_in_the_configs():
+    cfg = Config.fromfile(CONFIG)
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.momentum, opt.weight_decay) == \
+        ('SGD', 0.3, 0.9, 1e-5)
+    sched = cfg.param_scheduler[0]
+    assert (sched.type, sched.power, sched.eta_min) == ('PolyLR', 0.9, 0.0)
+    assert cfg.num_gpus * cfg.train_dataloader.batch_size == 36
+    # 350 epochs of the 2975 training images at batch 36
+    assert round(cfg.train_cfg.max_iters * 36 / 2975) == 351
+    resize = cfg.train_dataloader.dataset.pipeline[2]
+    assert resize.ratio_range == (0.5, 2.0)
+    loss = cfg.model.decode_head.loss_decode
+    assert loss.type == 'CrossEntropyLoss' and 'class_weight' not in loss
+    assert cfg.model.decode_head.dropout_ratio == 0
+    camvid = Config.fromfile(f'{CONFIGS}/sgcpnet_360x360_16k_camvid.py')
+    cgnet = Config.fromfile(f'{CONFIGS}/cgnet_360x360_37k_camvid.py')
+    assert camvid.model.decode_head.loss_decode.class_weight == \
+        cgnet.model.decode_head.loss_decode.class_weight
+    assert camvid.train_dataloader.dataset.pipeline == \
+        cgnet.train_dataloader.dataset.pipeline
+    assert camvid.optim_wrapper.optimizer.lr == pytest.approx(0.3 * 8 / 36)
