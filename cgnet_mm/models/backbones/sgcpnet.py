@@ -132,7 +132,7 @@ class WeightedFusion(BaseModule):
     Args:
         num_inputs (int): Inputs fused.
         channels (int): Channels of every input and of the output.
-        eps (float): Keeps the normalisation finite. Default: 1e-4.
+        eps (float): Keeps the normalisation finite (the authors': 1e-4).
         norm_cfg (dict): Norm of the separable conv.
         act_cfg (dict): Activation applied to the fused sum.
     """
