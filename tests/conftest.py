@@ -1,5 +1,9 @@
+import contextlib
+import functools
+import http.server
 import os
 import os.path as osp
+import threading
 
 import numpy as np
 import pytest
@@ -94,3 +98,49 @@ def shared_or_skip(*parts: str) -> str:
         pytest.skip(f'{path} not found: ../shared is only beside the '
                     'project\'s own checkout')
     return path
+
+
+@contextlib.contextmanager
+def serve_directory(root: str):
+    """An HTTP server on 127.0.0.1 (a free port) serving ``root``; yields
+    its base URL."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(root))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f'http://127.0.0.1:{server.server_address[1]}'
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def params_without_grad(model: torch.nn.Module, num_classes: int,
+                        size=(64, 64)) -> list:
+    """One training loss on two random images (labels with an ignored
+    band), backpropagated; the names of trainable parameters that got no
+    (or an all-zero) gradient. The loss must be finite."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    model.train()
+    samples = []
+    for _ in range(2):
+        label = torch.randint(0, num_classes, (1, *size))
+        label[:, :5] = 255
+        sample = SegDataSample(gt_sem_seg=PixelData(data=label))
+        sample.set_metainfo(dict(img_shape=size, ori_shape=size,
+                                 pad_shape=size))
+        samples.append(sample)
+    data = model.data_preprocessor(
+        dict(inputs=[torch.randint(0, 256, (3, *size), dtype=torch.uint8)
+                     for _ in samples],
+             data_samples=samples), training=True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    return [n for n, p in model.named_parameters()
+            if p.requires_grad and (p.grad is None or
+                                    not torch.any(p.grad != 0))]

@@ -4,15 +4,12 @@ import os.path as osp
 import re
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 from cgnet_mm.tools.checks import leaf_datasets
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, params_without_grad
 
 TOP_LEVEL = sorted(glob.glob(osp.join(CONFIGS, '*.py')))
 ALL = sorted(glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True))
@@ -35,27 +32,7 @@ def test_config_forward_backward_every_parameter(path):
     cfg.model.data_preprocessor.size = (64, 64)
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
     model.init_weights()
-    model.train()
-    num_classes = cfg.model.decode_head.num_classes
-    samples = []
-    for _ in range(2):
-        label = torch.randint(0, num_classes, (1, 64, 64))
-        label[:, :5] = 255
-        sample = SegDataSample(gt_sem_seg=PixelData(data=label))
-        sample.set_metainfo(dict(img_shape=(64, 64), ori_shape=(64, 64),
-                                 pad_shape=(64, 64)))
-        samples.append(sample)
-    data = model.data_preprocessor(
-        dict(inputs=[torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
-                     for _ in samples],
-             data_samples=samples), training=True)
-    losses = model.loss(data['inputs'], data['data_samples'])
-    total = sum(v for k, v in losses.items() if 'loss' in k)
-    assert torch.isfinite(total)
-    total.backward()
-    no_grad = [n for n, p in model.named_parameters()
-               if p.requires_grad and (p.grad is None or
-                                       not torch.any(p.grad != 0))]
+    no_grad = params_without_grad(model, cfg.model.decode_head.num_classes)
     assert not no_grad
 
 

@@ -1,4 +1,6 @@
-"""Fast CPU inference for CGNet segmentors, selected by one option.
+"""Fast CPU inference for cgnet_mm segmentors (CGNet, SGCPNet), selected by
+one option. The CGNet-specific rewrites below (injection pools, their fp32
+exemption in int8) are skipped for models without them.
 
 ``fast='fp32'``: BN folded into the convolutions, the input-injection
 pools as depthwise convolutions (which keeps the stage concatenations

@@ -1,14 +1,16 @@
-"""Inference-time rewrites of CGNet that keep its outputs (<= 1e-4).
+"""Inference-time rewrites that keep a segmentor's outputs (<= 1e-4).
 
 ``fold_batchnorm`` folds every BatchNorm that directly follows a
-convolution into that convolution: the stem and CG-block projections
-(``ConvModule``) and the joint-feature BN of each CG block, whose halves
-belong to ``f_loc`` and ``f_sur`` respectively. The BNs after the stage
+convolution into that convolution: in any model, every ``ConvModule``
+(conv -> norm -> act), e.g. SGCPNet's bottlenecks, SE layers and separable
+convs; in CGNet also the joint-feature BN of each CG block, whose halves
+belong to ``f_loc`` and ``f_sur`` respectively. CGNet's BNs after the stage
 concatenations (which also see the injected image) stay, as cheap affine
 maps in eval mode.
 
 ``pools_as_convs`` turns the average pools of CGNet's input injection into
-the depthwise convolutions they equal, for compiled paths (see there).
+the depthwise convolutions they equal, for compiled paths (see there); it
+leaves models without a CGNet backbone unchanged.
 """
 import copy
 

@@ -6,6 +6,7 @@ from mmseg.registry import MODELS as MMSEG_MODELS
 import cgnet_mm  # noqa: F401
 from cgnet_mm.models import CGNet
 from tests.conftest import randomize
+from tests.models.base import ModelTester
 
 
 def test_m3n21_parameters_and_stage_shapes():
@@ -79,3 +80,9 @@ def test_norm_eval_freezes_bn():
     model = CGNet(num_blocks=(2, 2), norm_eval=True).train()
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert bns and not any(m.training for m in bns)
+
+
+class TestCGNetModel(ModelTester):
+    config = 'cgnet_512x1024_60k_cityscapes.py'
+    num_params = 496325
+    fast_paths_checked_by = 'tests/deploy/test_fast.py'

@@ -1,84 +1,32 @@
-"""ms+flip TTA through the real config, and the benchmark table."""
+"""ms+flip TTA through the real config, and the benchmark table (the
+flip-only TTA check runs for every model in tests/models/base.py)."""
 import json
 import os.path as osp
 
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
-from mmseg.registry import DATASETS, MODELS
+from mmseg.registry import MODELS
 
 from cgnet_mm.tools.benchmark import main as benchmark_cli
 from tests.conftest import CONFIGS
+from tests.models.base import first_batch, seeded_model, tta_child_config
 
 CONFIG = osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py')
-# the shipped config, testing at the synthetic images' own size
-CHILD = """
-_base_ = [{base!r}]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(128, 64), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
-test_dataloader = dict(num_workers=0, persistent_workers=False,
-                       dataset=dict(data_root={root!r},
-                                    pipeline=test_pipeline))
-"""
 
 
 @pytest.fixture
 def child(cityscapes, tmp_path):
-    path = tmp_path / 'child.py'
-    path.write_text(CHILD.format(base=CONFIG, root=cityscapes))
-    return str(path)
-
-
-def _first_batch(cfg, pipeline):
-    ds_cfg = cfg.test_dataloader.dataset.copy()
-    ds_cfg.pipeline = pipeline
-    return pseudo_collate([DATASETS.build(ds_cfg)[0]])
-
-
-def build(cfg, seed=0):
-    """Kaiming-initialised weights (seeded), whose prediction varies over
-    the image, so the views of TTA can disagree."""
-    torch.manual_seed(seed)
-    cfg.model.backbone.norm_cfg = dict(type='BN', eps=1e-3)
-    cfg.model.decode_head.norm_cfg = dict(type='BN', eps=1e-3)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model.eval()
-
-
-def test_flip_only_tta_averages_softmax_of_both_views(child):
-    cfg = Config.fromfile(child)
-    model = build(cfg)
-    tta = MODELS.build(dict(type='SegTTAModel', module=model))
-    flip_only = [step.copy() for step in cfg.tta_pipeline]
-    flip_only[1].transforms[0] = [dict(type='Resize', scale_factor=1.0,
-                                       keep_ratio=True)]
-    batch = _first_batch(cfg, flip_only)
-    # one list per augmented view: [[no flip], [flip]]
-    views = [dict(inputs=batch['inputs'][i],
-                  data_samples=batch['data_samples'][i]) for i in range(2)]
-    logits = [model.test_step(v)[0].seg_logits.data for v in views]
-    flipped = views[1]['data_samples'][0].metainfo['flip']
-    assert flipped and not views[0]['data_samples'][0].metainfo['flip']
-    # the flipped view's logits come back un-flipped, and they differ
-    assert not torch.allclose(logits[0], logits[1])
-    expected = (logits[0].softmax(0) + logits[1].softmax(0)).argmax(0)
-    pred = tta.test_step(batch)[0].pred_sem_seg.data[0]
-    assert torch.equal(pred, expected)
+    return tta_child_config(CONFIG, cityscapes, tmp_path)
 
 
 def test_ms_flip_differs_from_single_scale(child):
     cfg = Config.fromfile(child)
-    model = build(cfg, seed=1)
+    model = seeded_model(cfg, seed=1)
     tta = MODELS.build(dict(type='SegTTAModel', module=model))
-    ms = tta.test_step(_first_batch(cfg, cfg.tta_pipeline))[0]
-    single = model.test_step(_first_batch(cfg, cfg.test_pipeline))[0]
+    ms = tta.test_step(first_batch(cfg, cfg.tta_pipeline))[0]
+    single = model.test_step(first_batch(cfg, cfg.test_pipeline))[0]
     assert ms.pred_sem_seg.shape == single.pred_sem_seg.shape
     assert single.pred_sem_seg.data.unique().numel() > 1
     changed = (ms.pred_sem_seg.data != single.pred_sem_seg.data).float()
@@ -88,7 +36,7 @@ def test_ms_flip_differs_from_single_scale(child):
 def test_mim_test_tta_runs_on_cpu(child, tmp_path):
     cfg = Config.fromfile(child)
     ckpt = tmp_path / 'random.pth'
-    torch.save({'state_dict': build(cfg).state_dict()}, ckpt)
+    torch.save({'state_dict': seeded_model(cfg).state_dict()}, ckpt)
     from cgnet_mm.tools.test import build_test_config, parse_args
     test_cfg = build_test_config(parse_args(
         [child, str(ckpt), '--tta', '--work-dir', str(tmp_path / 'w')]))
@@ -100,7 +48,7 @@ def test_mim_test_tta_runs_on_cpu(child, tmp_path):
 def test_benchmark_cost_and_miou_columns(child, tmp_path):
     cfg = Config.fromfile(child)
     ckpt = tmp_path / 'random.pth'
-    torch.save({'state_dict': build(cfg).state_dict()}, ckpt)
+    torch.save({'state_dict': seeded_model(cfg).state_dict()}, ckpt)
     out = tmp_path / 'bench' / 'table.json'
     readme = tmp_path / 'README.md'
     readme.write_text('intro\n<!-- benchmark:start -->\nold\n'

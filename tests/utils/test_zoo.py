@@ -1,10 +1,7 @@
 """Verified downloads against a local HTTP server (127.0.0.1 only)."""
-import functools
 import hashlib
-import http.server
 import os
 import os.path as osp
-import threading
 
 import pytest
 import torch
@@ -14,6 +11,7 @@ import cgnet_mm  # noqa: F401
 from cgnet_mm.tools.download import download_model
 from cgnet_mm.tools.download import main as download_cli
 from cgnet_mm.utils.zoo import ZooError, cached_download, load_index
+from tests.conftest import serve_directory
 
 
 @pytest.fixture
@@ -33,16 +31,8 @@ def served(tmp_path):
     bad[len(bad) // 2] ^= 0xFF
     (root / names['corrupt']).write_bytes(bytes(bad))
     (root / names['truncated']).write_bytes(data[:len(data) // 3])
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(root))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f'http://127.0.0.1:{server.server_address[1]}'
-    yield {k: f'{base}/{v}' for k, v in names.items()}, sha, base
-    server.shutdown()
-    server.server_close()
+    with serve_directory(root) as base:
+        yield {k: f'{base}/{v}' for k, v in names.items()}, sha, base
 
 
 def test_good_file_downloads_and_loads(served, tmp_path, monkeypatch):

@@ -1,3 +1,4 @@
 from .cgnet import CGNet
+from .sgcpnet import SGCPHead, SGCPNet
 
-__all__ = ['CGNet']
+__all__ = ['CGNet', 'SGCPHead', 'SGCPNet']

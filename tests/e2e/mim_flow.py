@@ -1,12 +1,12 @@
 """`mim train` -> kill -> `mim train --resume` -> `mim test`, on CPU, on a
-tiny synthetic Cityscapes-layout dataset, through the real configs."""
+tiny synthetic Cityscapes-layout dataset, through a real config. Run for
+every model by the shared tester (tests/models/base.py)."""
 import os.path as osp
 import re
 import sys
 
 import pytest
 
-from tests.conftest import CONFIGS
 from tests.e2e.helpers import run_ok, train_then_kill
 
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
@@ -42,15 +42,14 @@ default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=100),
                      logger=dict(interval=1))
 """
 
-pytestmark = pytest.mark.skipif(not osp.exists(MIM),
-                                reason=f'{MIM} not installed')
+needs_mim = pytest.mark.skipif(not osp.exists(MIM),
+                               reason=f'{MIM} not installed')
 
 
-def test_train_kill_resume_test(cityscapes, tmp_path):
+def train_kill_resume_test(base_config: str, cityscapes: str, tmp_path):
+    """The whole flow for ``base_config`` (a Cityscapes config's path)."""
     config = tmp_path / 'tiny_cityscapes.py'
-    config.write_text(CHILD.format(
-        base=osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py'),
-        root=cityscapes))
+    config.write_text(CHILD.format(base=base_config, root=cityscapes))
     work = tmp_path / 'work'
     train = [MIM, 'train', 'cgnet_mm', str(config), '--work-dir', str(work)]
 

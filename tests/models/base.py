@@ -1,0 +1,208 @@
+"""Shared model tester (the shape of smp's tests/models/base.py): every
+model family runs the same checks through one of its real Cityscapes
+configs; its test file is a subclass naming the config and its figures.
+
+Checks: build from config (parameter count), decode-head output at the
+head's stride and logits at the input size, a gradient for every
+parameter, ONNX export parity, the fast fp32 and int8 CPU paths, flip TTA,
+hash-checked loading from a URL, and `mim train` / kill / `--resume` /
+`mim test`.
+"""
+import hashlib
+import os.path as osp
+from typing import Optional, Tuple
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.model import revert_sync_batchnorm
+from mmseg.registry import DATASETS, MODELS
+
+from cgnet_mm.apis import build_segmentor
+from cgnet_mm.deploy import ExportableSegmentor, FastSegmentor, export_onnx
+from cgnet_mm.deploy.onnx_export import real_looking_input
+from cgnet_mm.utils.zoo import ZooError
+from tests.conftest import (CONFIGS, params_without_grad, randomize,
+                            serve_directory)
+from tests.e2e.mim_flow import needs_mim, train_kill_resume_test
+
+# a config, testing at the synthetic Cityscapes images' own size
+TTA_CHILD = """
+_base_ = [{base!r}]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 64), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+test_dataloader = dict(num_workers=0, persistent_workers=False,
+                       dataset=dict(data_root={root!r},
+                                    pipeline=test_pipeline))
+"""
+
+
+def tta_child_config(base: str, root: str, tmp_path) -> str:
+    """A child of ``base`` testing on the synthetic Cityscapes at ``root``."""
+    path = tmp_path / 'child.py'
+    path.write_text(TTA_CHILD.format(base=base, root=root))
+    return str(path)
+
+
+def first_batch(cfg: Config, pipeline) -> dict:
+    """The first test image through ``pipeline``, collated."""
+    ds_cfg = cfg.test_dataloader.dataset.copy()
+    ds_cfg.pipeline = pipeline
+    return pseudo_collate([DATASETS.build(ds_cfg)[0]])
+
+
+def seeded_model(cfg: Config, seed: int = 0) -> torch.nn.Module:
+    """The config's model with its own (seeded) initialisation, BN instead
+    of SyncBN, in eval mode: predictions vary over the image, so views of
+    TTA can disagree."""
+    torch.manual_seed(seed)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    model.init_weights()
+    return model.eval()
+
+
+class ModelTester:
+    """Subclasses set ``config`` (a Cityscapes config in configs/), the
+    expected ``num_params`` and the decode head's ``output_stride``."""
+
+    config: str
+    num_params: int
+    output_stride: int = 8
+    # > 128 per side: the dynamic int8 graph, exported on the calibration
+    # photo, has no case for SGCPNet's P7 (1/128) of size 1
+    image_size: Tuple[int, int] = (136, 160)
+    # int8 on random weights: logits close to fp32, argmax not meaningful
+    int8_min_cosine: float = 0.9
+    # a test module that already checks both fast paths on trained weights
+    # (compiling a model costs minutes on 2 cores: not twice)
+    fast_paths_checked_by: Optional[str] = None
+
+    def _skip_if_fast_paths_checked(self):
+        if self.fast_paths_checked_by:
+            pytest.skip('the fast paths of this model are checked on its '
+                        f'shipped weights by {self.fast_paths_checked_by}')
+
+    @property
+    def config_path(self) -> str:
+        return osp.join(CONFIGS, self.config)
+
+    @pytest.fixture(scope='class')
+    def segmentor(self):
+        """Random weights and BN statistics (seeded), eval mode."""
+        model = revert_sync_batchnorm(
+            MODELS.build(Config.fromfile(self.config_path).model))
+        return randomize(model, seed=3)
+
+    def test_builds_with_expected_parameters(self, segmentor):
+        assert sum(p.numel() for p in segmentor.parameters()) == \
+            self.num_params
+
+    @pytest.mark.parametrize('size', [(64, 96), (61, 83)])
+    def test_head_stride_and_logits_at_input_size(self, segmentor, size):
+        x = torch.rand(1, 3, *size)
+        with torch.no_grad():
+            head = segmentor.decode_head(segmentor.backbone(x))
+            logits = ExportableSegmentor(segmentor)(x * 255)
+        classes = segmentor.decode_head.num_classes
+        stride = self.output_stride
+        assert head.shape == (1, classes, -(-size[0] // stride),
+                              -(-size[1] // stride))
+        assert logits.shape == (1, classes, *size)
+
+    def test_every_parameter_gets_a_gradient(self):
+        cfg = Config.fromfile(self.config_path)
+        cfg.model.data_preprocessor.size = (64, 64)
+        model = seeded_model(cfg)
+        assert not params_without_grad(model,
+                                       cfg.model.decode_head.num_classes)
+
+    def test_onnx_export_parity(self, segmentor, tmp_path):
+        pytest.importorskip('onnxruntime', reason='onnxruntime not '
+                            'installed (deploy extra)')
+        out = tmp_path / 'model.onnx'
+        figures = export_onnx(segmentor, str(out), self.image_size,
+                              dynamic=True)
+        assert out.exists()
+        assert figures['max_abs_diff'] <= 1e-4
+        assert figures['argmax_agreement'] >= 0.999
+
+    def test_fast_fp32_equals_eager(self, segmentor):
+        self._skip_if_fast_paths_checked()
+        image = real_looking_input(self.image_size)
+        with torch.no_grad():
+            ref = ExportableSegmentor(segmentor)(image)
+        out = FastSegmentor(segmentor, 'fp32')(image)
+        assert out.shape == ref.shape
+        assert (out - ref).abs().max() <= 1e-4
+
+    def test_fast_int8_is_quantized_and_close(self, segmentor):
+        self._skip_if_fast_paths_checked()
+        pytest.importorskip('torchao', reason='torchao not installed '
+                            '(deploy extra): the int8 path needs it')
+        image = real_looking_input(self.image_size)
+        with torch.no_grad():
+            ref = ExportableSegmentor(segmentor)(image)
+        fast = FastSegmentor(segmentor, 'int8')
+        out = fast(image)
+        ops = {str(node.target) for node in fast.module.graph.nodes}
+        assert any('quantize_per_tensor' in op for op in ops)
+        assert out.shape == ref.shape
+        cosine = torch.nn.functional.cosine_similarity(
+            out.flatten(), ref.flatten(), dim=0)
+        assert cosine >= self.int8_min_cosine
+
+    def test_flip_tta_averages_softmax_of_both_views(self, cityscapes,
+                                                     tmp_path):
+        cfg = Config.fromfile(
+            tta_child_config(self.config_path, cityscapes, tmp_path))
+        model = seeded_model(cfg)
+        tta = MODELS.build(dict(type='SegTTAModel', module=model))
+        flip_only = [step.copy() for step in cfg.tta_pipeline]
+        flip_only[1].transforms[0] = [
+            dict(type='Resize', scale_factor=1.0, keep_ratio=True)
+        ]
+        batch = first_batch(cfg, flip_only)
+        # one list per augmented view: [[no flip], [flip]]
+        views = [dict(inputs=batch['inputs'][i],
+                      data_samples=batch['data_samples'][i])
+                 for i in range(2)]
+        logits = [model.test_step(v)[0].seg_logits.data for v in views]
+        assert views[1]['data_samples'][0].metainfo['flip']
+        assert not views[0]['data_samples'][0].metainfo['flip']
+        # the flipped view's logits come back un-flipped, and they differ
+        assert not torch.allclose(logits[0], logits[1])
+        expected = (logits[0].softmax(0) + logits[1].softmax(0)).argmax(0)
+        pred = tta.test_step(batch)[0].pred_sem_seg.data[0]
+        assert torch.equal(pred, expected)
+
+    def test_hash_checked_loading_from_url(self, segmentor, tmp_path,
+                                           monkeypatch):
+        root = tmp_path / 'www'
+        root.mkdir()
+        tmp = root / 'tmp.pth'
+        torch.save({'state_dict': segmentor.state_dict()}, tmp)
+        data = tmp.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()[:8]
+        tmp.rename(root / f'model-{sha}.pth')
+        bad = bytearray(data)
+        bad[len(bad) // 2] ^= 0xFF
+        (root / f'bad-{sha}.pth').write_bytes(bytes(bad))
+        monkeypatch.setattr(torch.hub, '_hub_dir', str(tmp_path / 'hub'))
+        cfg = Config.fromfile(self.config_path)
+        with serve_directory(root) as base:
+            loaded = build_segmentor(cfg, f'{base}/model-{sha}.pth')
+            with pytest.raises(ZooError, match=rf"bad-{sha}\.pth' is "
+                               r'corrupted or incomplete'):
+                build_segmentor(cfg, f'{base}/bad-{sha}.pth')
+        ours = segmentor.state_dict()
+        assert all(torch.equal(v, ours[k])
+                   for k, v in loaded.state_dict().items())
+
+    @needs_mim
+    def test_mim_train_kill_resume_test(self, cityscapes, tmp_path):
+        train_kill_resume_test(self.config_path, cityscapes, tmp_path)
