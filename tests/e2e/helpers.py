@@ -7,11 +7,13 @@ import signal
 import socket
 import subprocess
 import time
+from typing import Optional
 
 from tests.conftest import CONFIGS
 
-# CGNet with one CG block per stage, 64x64 crops, checkpoints every 2
-# iterations, a fixed seed; {imports}, {workers} and {hooks} vary per test.
+# A Cityscapes config cut to 64x64 crops, checkpoints every 2 iterations
+# and a fixed seed; {base}, {backbone} (CGNet: one CG block per stage),
+# {imports}, {workers} and {hooks} vary per test.
 TINY = """
 _base_ = [{base!r}]
 custom_imports = dict(imports=['cgnet_mm'{imports}],
@@ -19,7 +21,7 @@ custom_imports = dict(imports=['cgnet_mm'{imports}],
 data_root = {root!r}
 crop_size = (64, 64)
 model = dict(data_preprocessor=dict(size=crop_size),
-             backbone=dict(num_blocks=(1, 1)))
+             backbone=dict({backbone}))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
@@ -52,11 +54,13 @@ randomness = dict(seed=0)
 
 
 def write_tiny_config(path, root, workers=0, batch=2, imports=(),
-                      hooks=()) -> str:
-    """The tiny config at ``path``, derived from the Cityscapes recipe."""
+                      hooks=(), base: Optional[str] = None) -> str:
+    """The tiny config at ``path``, derived from the Cityscapes config
+    ``base`` (default: CGNet's recipe, cut to one CG block per stage)."""
+    backbone = '' if base else 'num_blocks=(1, 1)'
     text = TINY.format(
-        base=osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py'),
-        root=root, workers=workers, batch=batch,
+        base=base or osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py'),
+        backbone=backbone, root=root, workers=workers, batch=batch,
         imports=''.join(f', {name!r}' for name in imports),
         hooks=[dict(type=hook) for hook in hooks])
     with open(path, 'w') as f:

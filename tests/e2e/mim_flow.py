@@ -7,40 +7,9 @@ import sys
 
 import pytest
 
-from tests.e2e.helpers import run_ok, train_then_kill
+from tests.e2e.helpers import run_ok, train_then_kill, write_tiny_config
 
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
-CHILD = """
-_base_ = [{base!r}]
-data_root = {root!r}
-crop_size = (64, 64)
-model = dict(data_preprocessor=dict(size=crop_size))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(128, 64), ratio_range=(0.5, 2.0),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(128, 64), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                        dataset=dict(data_root=data_root,
-                                     pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, persistent_workers=False,
-                      dataset=dict(data_root=data_root,
-                                   pipeline=test_pipeline))
-test_dataloader = val_dataloader
-train_cfg = dict(max_iters=400, val_interval=1000)
-default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=100),
-                     logger=dict(interval=1))
-"""
 
 needs_mim = pytest.mark.skipif(not osp.exists(MIM),
                                reason=f'{MIM} not installed')
@@ -48,10 +17,10 @@ needs_mim = pytest.mark.skipif(not osp.exists(MIM),
 
 def train_kill_resume_test(base_config: str, cityscapes: str, tmp_path):
     """The whole flow for ``base_config`` (a Cityscapes config's path)."""
-    config = tmp_path / 'tiny_cityscapes.py'
-    config.write_text(CHILD.format(base=base_config, root=cityscapes))
+    config = write_tiny_config(tmp_path / 'tiny_cityscapes.py', cityscapes,
+                               base=base_config)
     work = tmp_path / 'work'
-    train = [MIM, 'train', 'cgnet_mm', str(config), '--work-dir', str(work)]
+    train = [MIM, 'train', 'cgnet_mm', config, '--work-dir', str(work)]
 
     # 1. train until a few checkpoints exist, then kill the whole job
     last = train_then_kill(train, work, tmp_path, at_least=4)
@@ -67,7 +36,7 @@ def train_kill_resume_test(base_config: str, cityscapes: str, tmp_path):
     assert (work / f'iter_{stop}.pth').exists()
 
     # 3. test the final checkpoint: mIoU is reported
-    out = run_ok([MIM, 'test', 'cgnet_mm', str(config), '--checkpoint',
+    out = run_ok([MIM, 'test', 'cgnet_mm', config, '--checkpoint',
                   str(work / f'iter_{stop}.pth'), '--work-dir',
                   str(tmp_path / 'test')], tmp_path)
     assert re.search(r'mIoU: \d+\.\d+', out), out[-3000:]
