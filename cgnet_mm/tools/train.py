@@ -4,13 +4,12 @@ Arguments follow MMSegmentation's ``tools/train.py``; bad configs, data
 roots, checkpoints and launchers are reported before anything starts.
 """
 import argparse
-import sys
 from typing import Optional, Sequence
 
 from cgnet_mm.tools.checks import (add_runner_args, check_amp,
                                    check_checkpoint, check_data,
                                    runner_config)
-from cgnet_mm.utils import UserError
+from cgnet_mm.utils import cli
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -41,12 +40,10 @@ def build_train_config(args: argparse.Namespace):
     return cfg
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    try:
-        cfg = build_train_config(args)
-    except UserError as err:
-        sys.exit(f'error: {err}')
+    cfg = build_train_config(args)
     from mmengine.runner import Runner
     Runner.from_cfg(cfg).train()
 
