@@ -22,6 +22,10 @@ class CityscapesDataset(MMSegCityscapesDataset):
     """mmseg's Cityscapes dataset, plus a check of every image and label.
 
     Args:
+        img_suffix (str): Image file suffix, as mmseg's (also read by
+            ``cgnet-mm train``'s data check). Default: '_leftImg8bit.png'.
+        seg_map_suffix (str): Label file suffix, as mmseg's.
+            Default: '_gtFine_labelTrainIds.png'.
         check_labels (bool): Read every image and label once when the
             dataset is built (with a progress bar: ~3000 files for train)
             and stop at the first bad one, naming it: a missing label,
@@ -32,9 +36,14 @@ class CityscapesDataset(MMSegCityscapesDataset):
             arguments (``ignore_index`` default 255).
     """
 
-    def __init__(self, check_labels: bool = True, **kwargs):
+    def __init__(self,
+                 img_suffix: str = '_leftImg8bit.png',
+                 seg_map_suffix: str = '_gtFine_labelTrainIds.png',
+                 check_labels: bool = True,
+                 **kwargs):
         self.check_labels = check_labels
-        super().__init__(**kwargs)
+        super().__init__(img_suffix=img_suffix,
+                         seg_map_suffix=seg_map_suffix, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         data_list = super().load_data_list()

@@ -125,12 +125,9 @@ def _default_suffix(ds_type, key) -> Optional[str]:
     cls = DATASETS.get(ds_type) if isinstance(ds_type, str) else ds_type
     if cls is None:
         return None
-    name = 'img_suffix' if key == 'img_path' else 'seg_map_suffix'
-    for klass in cls.__mro__:  # subclasses may pass it on in **kwargs
-        param = inspect.signature(klass.__init__).parameters.get(name)
-        if param is not None:
-            return param.default
-    return None
+    param = inspect.signature(cls.__init__).parameters.get(
+        'img_suffix' if key == 'img_path' else 'seg_map_suffix')
+    return None if param is None else param.default
 
 
 def _has_file(folder: str, suffix: str) -> bool:

@@ -33,6 +33,13 @@ def check_writable(path: str) -> str:
     if osp.isdir(path):
         raise UnwritableError(f'{path!r} is a folder; give a file name to '
                               'write')
+    ancestor = folder
+    while not osp.exists(ancestor):
+        ancestor = osp.dirname(ancestor)
+    if not osp.isdir(ancestor):
+        raise UnwritableError(
+            f'cannot write to {folder!r}: {ancestor!r} is a file, not a '
+            f'folder; choose another place for {osp.basename(path)!r}')
     try:
         os.makedirs(folder, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.',

@@ -2,10 +2,14 @@
 that turns it into what the command-line tools print: a single ``error:``
 line on stderr and exit status 2 (argparse's status for bad usage)."""
 import functools
+import re
 import sys
 from typing import Callable, NoReturn
 
 EXIT_STATUS = 2
+# mmengine's registry re-raises an error in a constructor with this prefix,
+# once per nesting level; the message itself names what is wrong
+_BUILT_IN = re.compile(r'^(?:class `\w+` in [\w/.]+\.py: )+')
 
 
 class UserError(Exception):
@@ -41,6 +45,6 @@ def cli(main: Callable) -> Callable:
         try:
             return main(*args, **kwargs)
         except UserError as err:
-            exit_with_error(str(err))
+            exit_with_error(_BUILT_IN.sub('', str(err)))
 
     return wrapper

@@ -85,7 +85,8 @@ def test_unwritable_folder(tmp_path):
     blocker = tmp_path / 'file'
     blocker.write_text('')
     with pytest.raises(UnwritableError, match=r"cannot write to '.*file/sub'"
-                       r": Not a directory; choose another place for 'x.pt2'"):
+                       r": '.*file' is a file, not a folder; choose another "
+                       "place for 'x.pt2'"):
         check_writable(str(blocker / 'sub' / 'x.pt2'))
     with pytest.raises(UnwritableError, match='is a folder'):
         check_writable(str(tmp_path))

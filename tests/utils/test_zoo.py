@@ -12,8 +12,8 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 import cgnet_mm  # noqa: F401
 from cgnet_mm.tools.download import download_model
-from cgnet_mm.utils.atomic import UnwritableError
 from cgnet_mm.tools.download import main as download_cli
+from cgnet_mm.utils.atomic import UnwritableError
 from cgnet_mm.utils.zoo import ZooError, cached_download, load_index
 
 
@@ -133,7 +133,7 @@ def test_unwritable_destination(served, tmp_path):
     blocker = tmp_path / 'file'
     blocker.write_text('')
     with pytest.raises(UnwritableError, match=r"cannot write to '.*file/sub'"
-                       r': Not a directory; choose another place for'):
+                       r": '.*file' is a file, not a folder; choose"):
         cached_download(urls['good'], str(blocker / 'sub'))
 
 
