@@ -175,7 +175,9 @@ def record_bad_input(case: str, command: str, answer: str, tmp) -> None:
 
 
 def tool_name(main) -> str:
-    return main.__module__.rsplit('.', 1)[1].replace('_', '-')
+    """``demo`` for cgnet_mm.tools.demo.main; '' for the dispatcher."""
+    name = main.__module__.rsplit('.', 1)[1].replace('_', '-')
+    return '' if name == 'cli' else name
 
 
 @pytest.fixture
@@ -196,8 +198,8 @@ def bad_input(capsys, tmp_path):
         assert len(lines) == 1, err
         message = err[err.index('error:'):].rstrip()
         assert re.search(match, message, re.S), message
-        command = ' '.join(['cgnet-mm', tool_name(main)] +
-                           [str(a) for a in argv])
+        command = ' '.join(['cgnet-mm'] + [tool_name(main)] * bool(
+            tool_name(main)) + [str(a) for a in argv])
         record_bad_input(case, command, message, tmp_path)
         return message
 

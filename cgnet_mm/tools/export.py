@@ -36,13 +36,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 @cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    needed = ['torchao'] if args.fast == 'int8' else \
-        [] if args.fast else ['onnx', 'onnxruntime', 'onnxscript']
-    missing = [name for name in needed if find_spec(name) is None]
-    if missing:
-        raise CheckError(f"this export needs {', '.join(needed)} "
-                         f"({', '.join(missing)} missing): pip install "
-                         "'cgnet_mm[deploy]' (scripts/setup.sh installs them)")
     suffix = '.pt2' if args.fast else '.onnx'
     if not args.out.endswith(suffix):
         raise CheckError(
@@ -51,6 +44,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
              '--fast the export is ONNX)' if args.fast else
              f', e.g. {osp.splitext(args.out)[0]}.onnx'))
     check_writable(args.out)
+    needed = ['torchao'] if args.fast == 'int8' else \
+        [] if args.fast else ['onnx', 'onnxruntime', 'onnxscript']
+    missing = [name for name in needed if find_spec(name) is None]
+    if missing:
+        raise CheckError(f"this export needs {', '.join(needed)} "
+                         f"({', '.join(missing)} missing): pip install "
+                         "'cgnet_mm[deploy]' (scripts/setup.sh installs them)")
     from cgnet_mm.deploy import export_onnx, export_pt2
     from cgnet_mm.tools.benchmark import config_test_size
     if args.shape and (min(args.shape) < 8 or max(args.shape) > 8192):

@@ -15,6 +15,7 @@ import os
 import os.path as osp
 import pickle
 import re
+import struct
 from typing import Any, List, Optional
 
 import numpy as np
@@ -56,11 +57,15 @@ def describe_non_checkpoint(head: bytes) -> Optional[str]:
                 'page?), not a torch checkpoint')
     if text[:1] in (b'{', b'['):
         return 'it is JSON text, not a torch checkpoint'
+    binary = 'it is not a torch checkpoint (no zip or pickle header)'
     try:
-        head.decode('utf-8')
+        chars = head.decode('utf-8')
     except UnicodeDecodeError as err:
         if err.start < len(head) - 3:  # not just a character cut in two
-            return 'it is not a torch checkpoint (no zip or pickle header)'
+            return binary
+        chars = head[:err.start].decode('utf-8')
+    if not ''.join(chars.split()).isprintable():
+        return binary
     return 'it is a text file, not a torch checkpoint'
 
 
@@ -149,8 +154,8 @@ def safe_load(filename: str, map_location=None) -> Any:
                 'code, so nothing from it was executed. If you trust the '
                 'file, re-save only its tensors (its state_dict) with '
                 'torch.save in a trusted environment.') from None
-        except (RuntimeError, EOFError, ValueError, IndexError,
-                KeyError) as err:
+        except (RuntimeError, EOFError, ValueError, IndexError, KeyError,
+                struct.error) as err:  # what torch raises on broken bytes
             raise CorruptCheckpointError(
                 f'cannot read checkpoint {filename!r}: it is truncated or not '
                 f'a torch checkpoint ({err})') from None
