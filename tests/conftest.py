@@ -117,8 +117,9 @@ under `mim` the same line comes first, then mim's `CalledProcessError`.
 _RECORDED = {}
 
 
-def _cell(text: str) -> str:
-    return text.replace('|', '\\|').replace('\n', '<br>')
+def _cell(text: str, code: bool = False) -> str:
+    text = text.replace('|', '\\|').replace('\n', '<br>')
+    return text if code else text.replace('*', '\\*')
 
 
 def _normalise(text: str, tmp: str) -> str:
@@ -159,7 +160,8 @@ def pytest_sessionfinish(session, exitstatus):
         exitstatus == 0 and whole <= {REPO, osp.join(REPO, 'tests')}
     rows = {} if complete else _read_rows(BAD_INPUTS_DOC)
     for case, (command, answer) in _RECORDED.items():
-        rows[_cell(case)] = (f'| {_cell(case)} | `{_cell(command)}` | '
+        rows[_cell(case)] = (f'| {_cell(case)} | '
+                             f'`{_cell(command, code=True)}` | '
                              f'{_cell(answer)} |\n')
     text = BAD_INPUTS_HEAD + ''.join(rows[k] for k in sorted(rows))
     from cgnet_mm.utils.atomic import write_text
@@ -169,7 +171,9 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def record_bad_input(case: str, command: str, answer: str, tmp) -> None:
-    """Adds a row to docs/bad_inputs.md (``tmp`` is replaced by <tmp>)."""
+    """Adds a row to docs/bad_inputs.md (``tmp`` is replaced by <tmp>); a
+    test calling this without the ``bad_input`` fixture carries the
+    ``bad_input`` mark."""
     tmp = str(tmp)
     _RECORDED[case] = (_normalise(command, tmp), _normalise(answer, tmp))
 

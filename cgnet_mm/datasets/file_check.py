@@ -96,6 +96,7 @@ def check_files(samples: Iterable[Tuple[str, str]], allowed_values,
         fix: what to do about a bad label, for the message.
     """
     samples = list(samples)
+    fix += ' (check_labels=False in the dataset config skips this check)'
     allowed = np.zeros(max(allowed_values) + 1, dtype=bool)
     allowed[list(allowed_values)] = True
     pool = ThreadPoolExecutor(min(4, os.cpu_count() or 1))
@@ -110,8 +111,6 @@ def check_files(samples: Iterable[Tuple[str, str]], allowed_values,
                              console=Console(stderr=True))
         for problem in problems:
             if problem:
-                raise DatasetFileError(
-                    f'{problem} (check_labels=False in the dataset config '
-                    'skips this check)')
+                raise DatasetFileError(problem)
     finally:
         pool.shutdown(cancel_futures=True)

@@ -12,6 +12,7 @@ from tests.conftest import REPO, record_bad_input
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
 
 
+@pytest.mark.bad_input
 @pytest.mark.skipif(not osp.exists(MIM), reason=f'{MIM} not installed')
 def test_mim_run_demo_on_a_folder(tmp_path):
     args = ['run', 'cgnet_mm', 'demo', str(tmp_path), '--out',

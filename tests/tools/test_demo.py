@@ -5,6 +5,7 @@ import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from cgnet_mm.apis import DEMO_IMAGE
@@ -88,6 +89,7 @@ def test_refused_url_leaves_no_cached_file(bad_input, http_folder,
     assert os.listdir(tmp_path / 'hub' / 'checkpoints') == []
 
 
+@pytest.mark.bad_input
 def test_16_bit_png_is_scaled(tmp_path, capsys):
     image = cv2.imread(DEMO_IMAGE).astype(np.uint16) * 257
     cv2.imwrite(str(tmp_path / 'deep.png'), image)
