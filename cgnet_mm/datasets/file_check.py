@@ -7,8 +7,9 @@ allowed values and have its image's size; the image must decode and not
 be truncated. Files are read on a few threads (cv2 releases the GIL), with
 a progress bar on stderr for large sets; a sample that passed is not read
 again in the same process while its files are unchanged (val and test
-loaders often share a set). Measured on CamVid train (367 images
-360x480, 2 cores): see ``tests/datasets/test_file_check.py``.
+loaders often share a set). Cost: ~1.5 s for CamVid train (367 pairs,
+360x480, 2 busy cores; ``tests/datasets/test_file_check.py``); Cityscapes
+train (2975 pairs of 2048x1024 PNGs) reads about 40x the pixels.
 """
 import os
 import os.path as osp

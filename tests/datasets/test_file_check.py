@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from cgnet_mm.datasets import CamVidDataset, CityscapesDataset, DatasetFileError
-from cgnet_mm.datasets import file_check
+from cgnet_mm.datasets import (CamVidDataset, CityscapesDataset,
+                               DatasetFileError, file_check)
 from tests.conftest import shared_or_skip
 
 

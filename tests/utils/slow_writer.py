@@ -4,10 +4,11 @@ tests.utils.slow_writer`` imports the tools once, then for each line
 and waits until that writer ends (the test kills it), then prints
 ``ENDED <pid>``.
 
-The library call that writes the bytes (cv2.imwrite, shutil.copyfile, the
-download, matplotlib's savefig, the atomic module's os.write) is replaced
-by one that writes its file (torch.save too), cuts it to half, prints ``HALF`` and waits to
-be killed, so the parent sees the state a SIGKILL mid-write leaves.
+The library call that writes the bytes (cv2.imwrite, torch.save,
+shutil.copyfile, the download, matplotlib's savefig, the atomic module's
+os.write) is replaced by one that writes its file, cuts it to half, prints
+``HALF`` and waits to be killed, so the parent sees the state a SIGKILL
+mid-write leaves.
 """
 import functools
 import json

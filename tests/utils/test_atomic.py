@@ -16,7 +16,6 @@ import torch
 from cgnet_mm.apis import shipped_checkpoint
 from cgnet_mm.utils.atomic import (UnwritableError, atomic_path,
                                    check_writable, write_text)
-from cgnet_mm.utils.zoo import sha256_of
 from tests.conftest import REPO, randomize
 from tests.models.original_cgnet import ContextGuidedNetwork
 
@@ -71,8 +70,9 @@ def test_writer_that_writes_nothing(tmp_path):
 
 def test_stale_temp_of_dead_process_removed(tmp_path):
     target = tmp_path / 'r.json'
-    proc = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, '-c', 'import os; print(os.getpid())'],
+        capture_output=True, text=True, check=True)
     dead = tmp_path / f'.r.json.{proc.stdout.strip()}-abc123.part.json'
     alive = tmp_path / f'.r.json.{os.getpid()}-def456.part.json'
     dead.write_text('half')

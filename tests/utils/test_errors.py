@@ -40,4 +40,5 @@ def test_process_exit_status_is_2(tmp_path):
         [sys.executable, '-m', 'cgnet_mm.tools.cli', 'demo', str(tmp_path)],
         capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode == 2
-    assert proc.stderr.splitlines()[-1].startswith(f"error: image '{tmp_path}'")
+    assert proc.stderr.splitlines()[-1] == \
+        f"error: image '{tmp_path}' is a folder; give an image file"
