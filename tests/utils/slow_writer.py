@@ -113,6 +113,8 @@ def serve() -> None:
     for job in sys.stdin:
         pid = os.fork()
         if pid == 0:
+            import torch  # no OpenMP pool after fork: it can deadlock
+            torch.set_num_threads(1)
             try:
                 main(*json.loads(job))
             finally:

@@ -9,6 +9,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 
 import pytest
 import torch
@@ -162,8 +163,8 @@ def writer_server():
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         env=dict(os.environ, PYTHONPATH=REPO))
     yield server
-    server.stdin.close()
-    server.wait(60)
+    server.kill()
+    server.wait()
 
 
 @pytest.mark.parametrize('kind', KINDS)
@@ -171,18 +172,28 @@ def test_sigkill_mid_write_keeps_previous_file(kind, writer_server,
                                                tmp_path):
     target, source = _prepare(kind, tmp_path)
     before = open(target, 'rb').read()
-    writer_server.stdin.write(json.dumps([kind, str(target), source]) +
-                              '\n')
-    writer_server.stdin.flush()
-    pid = int(writer_server.stdout.readline().split()[1])
-    line = ''
-    for line in writer_server.stdout:  # tools print progress before it
-        if line.strip() == 'HALF' or line.startswith('ENDED'):
-            break
-    os.kill(pid, signal.SIGKILL)
-    assert line.strip() == 'HALF', f'{kind} writer ended early'
-    while not line.startswith('ENDED'):  # reaped: its pid is free
+    # a stuck writer ends the server, so the reads below see EOF, not hang
+    watchdog = threading.Timer(180, writer_server.kill)
+    watchdog.start()
+    try:
+        writer_server.stdin.write(json.dumps([kind, str(target), source]) +
+                                  '\n')
+        writer_server.stdin.flush()
         line = writer_server.stdout.readline()
+        while not line.startswith('PID '):
+            assert line, 'the writer server ended'
+            line = writer_server.stdout.readline()
+        pid = int(line.split()[1])
+        for line in writer_server.stdout:  # tools print progress before it
+            if line.strip() == 'HALF' or line.startswith('ENDED'):
+                break
+        os.kill(pid, signal.SIGKILL)
+        assert line.strip() == 'HALF', f'{kind} writer ended early'
+        while not line.startswith('ENDED'):  # reaped: its pid is free
+            line = writer_server.stdout.readline()
+            assert line, 'the writer server ended'
+    finally:
+        watchdog.cancel()
     assert open(target, 'rb').read() == before
     skip = len(osp.basename(str(target))) + 2
     assert [osp.basename(t)[skip:].split('-')[0] for t in temps(target)] == \
