@@ -15,7 +15,6 @@ import os.path as osp
 from typing import Optional, Union
 
 import cv2
-import mmcv
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -27,6 +26,7 @@ from mmseg.apis import inference_model, init_model
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
+from cgnet_mm.utils.images import ImageError, read_image
 from cgnet_mm.utils.zoo import PACKAGE_DIR, MIM_DIR, find_model, verify
 
 DEFAULT_MODEL = 'cgnet_360x360_4k_camvid_cpu'
@@ -67,7 +67,8 @@ def init_segmentor(config: Optional[str] = None,
 
     ``fast='fp32'`` or ``'int8'`` returns a :class:`FastSegmentor` for CPU
     instead; int8 calibrates on ``calibration`` (a folder or list of
-    images; default: the bundled CamVid scene).
+    images; default: the bundled CamVid scene). A checkpoint whose class
+    count differs from the config's is refused (CheckError).
     """
     if fast is not None:  # imported here: it loads torch's compiler
         from cgnet_mm.deploy.fast import FastSegmentor, check_mode
@@ -75,6 +76,10 @@ def init_segmentor(config: Optional[str] = None,
     if config is None:
         config, default_ckpt = shipped_checkpoint()
         checkpoint = checkpoint or default_ckpt
+    elif checkpoint is not None:  # mmseg only warns on a class mismatch
+        from cgnet_mm.tools.checks import check_checkpoint, load_config
+        check_checkpoint(config if isinstance(config, Config) else
+                         load_config(config), checkpoint)
     register_all_modules(init_default_scope=True)
     model = init_model(config, checkpoint, device=device)
     if fast is None:
@@ -82,15 +87,29 @@ def init_segmentor(config: Optional[str] = None,
     return FastSegmentor(revert_sync_batchnorm(model), fast, calibration)
 
 
+def to_uint8(image: np.ndarray, name: str = 'the image') -> np.ndarray:
+    """8-bit pixels: 16-bit images are scaled to 0-255 (65535 -> 255, as
+    image viewers show them), other depths are refused."""
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.uint16:
+        return ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    raise ImageError(f'{name} has {image.dtype} pixels; give an 8- or '
+                     '16-bit image (convert it to 8-bit PNG or JPEG)')
+
+
 def read_bgr(image: Image) -> np.ndarray:
-    """3-channel BGR uint8 from a path or an array (gray, BGR or BGRA)."""
+    """3-channel BGR uint8 from a path or an array (gray, BGR or BGRA;
+    8- or 16-bit)."""
+    name = 'the image array'
     if isinstance(image, str):
-        if not osp.isfile(image):
-            raise FileNotFoundError(f'image {image!r} does not exist')
-        path, image = image, mmcv.imread(image, flag='unchanged')
-        if image is None:
-            raise ValueError(f'{path!r} is not an image file')
+        name, image = f'image {image!r}', read_image(image)
     image = np.asarray(image)
+    if image.ndim not in (2, 3) or image.size == 0 or \
+            (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ImageError(f'{name} has shape {image.shape}; expected (H, W), '
+                         '(H, W, 3) or (H, W, 4)')
+    image = to_uint8(image, name)
     if image.ndim == 2 or image.shape[2] == 1:
         return cv2.cvtColor(image.reshape(image.shape[:2]),
                             cv2.COLOR_GRAY2BGR)

@@ -15,13 +15,15 @@ import os
 import os.path as osp
 from typing import List, Optional
 
-import cv2
-import numpy as np
 from mmseg.datasets import BaseSegDataset
 
 from cgnet_mm.registry import DATASETS
 
+from .file_check import MissingDataError, check_files
+
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg')
+
+
 LAYOUT = ('expected a SegNet-style CamVid tree: <data_root>/{train,val,test}'
           '/*.png|jpg with <data_root>/{train,val,test}annot/*.png')
 
@@ -33,8 +35,11 @@ class CamVidDataset(BaseSegDataset):
     Args:
         data_prefix (dict): ``img_path`` and ``seg_map_path`` folders, e.g.
             ``dict(img_path='train', seg_map_path='trainannot')``.
-        check_labels (bool): Read every annotation when the dataset is built
-            and fail on values above 11, naming the file. Default: True.
+        check_labels (bool): Read every image and annotation once when the
+            dataset is built and stop at the first bad one, naming it:
+            values other than 0-11 (and 255), a size other than the
+            image's, an unreadable or truncated file
+            (:mod:`cgnet_mm.datasets.file_check`). Default: True.
         **kwargs: The rest of :class:`mmseg.datasets.BaseSegDataset`'s
             arguments.
     """
@@ -63,7 +68,7 @@ class CamVidDataset(BaseSegDataset):
         ann_dir = self.data_prefix.get('seg_map_path', '')
         for folder in (img_dir, ann_dir):
             if not osp.isdir(folder):
-                raise FileNotFoundError(
+                raise MissingDataError(
                     f'CamVid folder {folder!r} does not exist; {LAYOUT}')
         data_list = []
         for name in sorted(os.listdir(img_dir)):
@@ -72,29 +77,21 @@ class CamVidDataset(BaseSegDataset):
                 continue
             seg_map = osp.join(ann_dir, stem + '.png')
             if not osp.isfile(seg_map):
-                raise FileNotFoundError(
+                raise MissingDataError(
                     f'CamVid image {osp.join(img_dir, name)!r} has no '
-                    f'annotation {seg_map!r}')
-            if self.check_labels:
-                self._check_label_values(seg_map)
+                    f'annotation {seg_map!r}; add it or remove the image')
             data_list.append(
                 dict(img_path=osp.join(img_dir, name), seg_map_path=seg_map,
                      label_map=self.label_map,
                      reduce_zero_label=self.reduce_zero_label,
                      seg_fields=[]))
         if not data_list:
-            raise FileNotFoundError(f'no .png/.jpg image in {img_dir!r}; '
-                                    f'{LAYOUT}')
+            raise MissingDataError(f'no .png/.jpg image in {img_dir!r}; '
+                                   f'{LAYOUT}')
+        if self.check_labels:
+            check_files(
+                [(d['img_path'], d['seg_map_path']) for d in data_list],
+                [*range(self.VOID + 1), 255], 'CamVid',
+                '0-10 and 11 (void)', 'Use the SegNet CamVid annotations '
+                '(*annot/ folders), or fix or remove this file.')
         return data_list
-
-    def _check_label_values(self, path: str) -> None:
-        label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-        if label is None or label.ndim != 2:
-            raise ValueError(f'CamVid annotation {path!r} is not a '
-                             'single-channel image')
-        values = np.unique(label)
-        bad = values[values > self.VOID]
-        if bad.size:
-            raise ValueError(
-                f'CamVid annotation {path!r} holds label values '
-                f'{bad.tolist()}; expected 0-10 and 11 (void)')

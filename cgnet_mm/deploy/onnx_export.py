@@ -7,7 +7,6 @@ real-looking image: a model whose max abs logit difference exceeds 1e-4 or
 whose argmax agrees on fewer than 99.9% of pixels is refused.
 """
 import json
-import os
 import os.path as osp
 import shutil
 import tempfile
@@ -16,6 +15,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 import cv2
 import torch
 
+from cgnet_mm.utils.atomic import atomic_path
 from cgnet_mm.utils.errors import UserError
 
 from .wrapper import ExportableSegmentor, agreement, as_input
@@ -106,6 +106,6 @@ def export_onnx(segmentor: torch.nn.Module, out: str,
                 f'{worst["max_abs_diff"]:.3g} (limit {MAX_ABS_DIFF}), argmax '
                 f'agreement {100 * worst["argmax_agreement"]:.3f}% (limit '
                 f'{100 * MIN_AGREEMENT}%); {out!r} was not written')
-        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        shutil.move(path, out)
+        with atomic_path(out) as final:
+            shutil.move(path, final)
     return worst

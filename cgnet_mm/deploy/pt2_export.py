@@ -10,13 +10,14 @@ real-looking image: fp32 must stay within 1e-4 (argmax >= 99.9%), int8
 must agree on the argmax of >= 97% of pixels (its CamVid val mIoU is
 within 0.3 of fp32, README).
 """
-import os
 import os.path as osp
 import shutil
 import tempfile
 from typing import Dict, Optional, Sequence
 
 import torch
+
+from cgnet_mm.utils.atomic import atomic_path
 
 from .fast import Calibration, dynamic_hw, check_mode, fast_module
 from .onnx_export import (MAX_ABS_DIFF, MIN_AGREEMENT, PREPROCESSING,
@@ -76,6 +77,6 @@ def export_pt2(segmentor: torch.nn.Module, out: str, mode: str,
                 lambda x: agreement(package(x), reference(x)), (h, w),
                 dynamic, image)
         check_figures(worst, mode, out)
-        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        shutil.move(path, out)
+        with atomic_path(out) as final:
+            shutil.move(path, final)
     return worst

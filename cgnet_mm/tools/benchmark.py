@@ -14,7 +14,6 @@ import os.path as osp
 import platform
 import re
 import statistics
-import sys
 import tempfile
 import time
 from typing import Dict, List, Optional, Sequence
@@ -27,7 +26,8 @@ from rich.progress import track
 
 from cgnet_mm.apis import build_segmentor
 from cgnet_mm.tools.checks import CheckError, load_config
-from cgnet_mm.utils import UserError
+from cgnet_mm.utils import cli
+from cgnet_mm.utils.atomic import check_writable, write_text
 
 
 def config_test_size(cfg: Config) -> tuple:
@@ -192,20 +192,16 @@ def update_readme(path: str, table: str, block: str = 'benchmark') -> None:
     if start not in text or end not in text:
         raise CheckError(f'{path} has no {start} ... {end} block to update')
     head, rest = text.split(start, 1)
-    with open(path, 'w') as f:
-        f.write(head + start + '\n' + table + end + rest.split(end, 1)[1])
+    write_text(path, head + start + '\n' + table + end + rest.split(end, 1)[1])
 
 
 def write_report(report: Dict, table: str, out: str,
                  readme: Optional[str] = None,
                  block: str = 'benchmark') -> None:
     """``report`` as JSON at ``out``, ``table`` beside it (.md), in
-    ``readme``'s block when given, and on stdout."""
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    with open(out, 'w') as f:
-        json.dump(report, f, indent=2)
-    with open(osp.splitext(out)[0] + '.md', 'w') as f:
-        f.write(table)
+    ``readme``'s block when given, and on stdout; each file atomically."""
+    write_text(out, json.dumps(report, indent=2))
+    write_text(osp.splitext(out)[0] + '.md', table)
     if readme:
         update_readme(readme, table, block)
     print(table)
@@ -240,6 +236,10 @@ def run(args: argparse.Namespace) -> Dict:
         raise CheckError('--warmup must be >= 0 and --repeat >= 1')
     if args.data_root and not osp.isdir(args.data_root):
         raise CheckError(f'data root {args.data_root!r} does not exist')
+    check_writable(args.out)
+    if args.update_readme and not osp.isfile(args.update_readme):
+        raise CheckError(f'--update-readme {args.update_readme!r}: no such '
+                         'file')
     torch.set_num_threads(args.threads)
     results: List[Dict] = []
     for i, config in enumerate(args.configs):
@@ -252,11 +252,9 @@ def run(args: argparse.Namespace) -> Dict:
     return report
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    try:
-        run(parse_args(argv))
-    except (UserError, FileNotFoundError) as err:
-        sys.exit(f'error: {err}')
+    run(parse_args(argv))
 
 
 if __name__ == '__main__':

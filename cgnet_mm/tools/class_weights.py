@@ -7,7 +7,6 @@ classes get weights up to 1/ln(c); a class covering everything, 1/ln(1 + c).
 """
 import argparse
 import os.path as osp
-import sys
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -19,6 +18,7 @@ from rich.console import Console
 from rich.progress import track
 
 from cgnet_mm.tools.checks import CheckError, leaf_datasets, load_config
+from cgnet_mm.utils import cli
 
 PAPER_C = 1.10
 
@@ -82,16 +82,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     register_all_modules(init_default_scope=True)
-    try:
-        dataset = DATASETS.build(dataset_from(args.source, args.split))
-        classes = dataset.metainfo['classes']
-        counts = label_histogram(dataset, len(classes))
-        weights = enet_weights(counts, args.c)
-    except (FileNotFoundError, ValueError) as err:
-        sys.exit(f'error: {err}')
+    dataset = DATASETS.build(dataset_from(args.source, args.split))
+    classes = dataset.metainfo['classes']
+    counts = label_histogram(dataset, len(classes))
+    weights = enet_weights(counts, args.c)
     share = counts / counts.sum()
     for name, p, w in zip(classes, share, weights):
         print(f'{name:>14s}  {100 * p:6.2f}%  {w:.4f}')

@@ -3,6 +3,8 @@ import sys
 from importlib import import_module
 from typing import Optional, Sequence
 
+from cgnet_mm.utils.errors import exit_with_error
+
 COMMANDS = {
     'convert': 'cgnet_mm.tools.convert',
     'train': 'cgnet_mm.tools.train',
@@ -22,7 +24,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if not argv or argv[0] not in COMMANDS:
         usage = 'usage: cgnet-mm {%s} ...' % ','.join(COMMANDS)
         if argv and argv[0] not in ('-h', '--help'):
-            sys.exit(f'{usage}\nerror: unknown command {argv[0]!r}')
+            print(usage, file=sys.stderr)
+            exit_with_error(f'unknown command {argv[0]!r}')
         print(usage)
         return
     import_module(COMMANDS[argv[0]]).main(argv[1:])

@@ -5,10 +5,8 @@ parameter the model needs that the source lacks, stops the conversion with
 its name. The authors' classifier has no bias, so a zero bias is added.
 """
 import argparse
-import os
 import os.path as osp
 import re
-import sys
 from collections import OrderedDict
 from typing import Dict, Optional, Sequence
 
@@ -16,7 +14,8 @@ import torch
 
 from cgnet_mm.models import CGNet
 from cgnet_mm.tools.checks import CheckError
-from cgnet_mm.utils import UserError, safe_load
+from cgnet_mm.utils import cli, safe_load
+from cgnet_mm.utils.atomic import atomic_path, check_writable
 
 # Inside a CG block: authors' suffix -> ours (mmseg 1.2.2's names).
 _BLOCK_RULES = [
@@ -134,13 +133,15 @@ def convert_original(source: Dict[str, torch.Tensor]) -> 'OrderedDict':
 
 
 def convert_file(src: str, dst: str) -> Dict[str, torch.Tensor]:
-    """Reads ``src`` safely, converts it and writes an mmengine checkpoint."""
+    """Reads ``src`` safely, converts it and writes an mmengine checkpoint
+    (atomically: an existing ``dst`` stays whole until the new one is)."""
+    check_writable(dst)
     state = convert_original(safe_load(src, map_location='cpu'))
-    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    torch.save(
-        dict(state_dict=state,
-             meta=dict(converted_from='wutianyiRosun/CGNet',
-                       source=osp.basename(src))), dst)
+    with atomic_path(dst) as temp:
+        torch.save(
+            dict(state_dict=state,
+                 meta=dict(converted_from='wutianyiRosun/CGNet',
+                           source=osp.basename(src))), temp)
     return state
 
 
@@ -155,12 +156,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    try:
-        state = convert_file(args.src, args.dst)
-    except (UserError, FileNotFoundError) as err:
-        sys.exit(f'error: {err}')
+    state = convert_file(args.src, args.dst)
     print(f'converted {len(state)} tensors: {args.src} -> {args.dst}')
 
 

@@ -3,37 +3,49 @@ legend of the classes found beside it (``<out>_legend.png``).
 
 Works offline on a fresh install: the default model is the CamVid CGNet
 whose weights ship inside the package, the default image a bundled road
-scene. Any size; grayscale and RGBA images are converted to colour.
+scene. Any size; grayscale and RGBA images are converted to colour,
+16-bit ones scaled to 8 bit. Outputs are replaced atomically.
 ``--fast int8`` (or ``fp32``) segments with a CPU-optimised model; it
 compiles first (~20-40 s), so it pays off on many images, not on one.
 """
 import argparse
-import os
 import os.path as osp
-import sys
 from typing import Optional, Sequence, Tuple
 
 import cv2
 
 from cgnet_mm.apis import (DEMO_IMAGE, draw_legend, draw_overlay,
-                           init_segmentor, segment)
+                           init_segmentor, read_bgr, segment)
 from cgnet_mm.deploy.fast import add_fast_args
-from cgnet_mm.utils import UserError
+from cgnet_mm.utils import BadValueError, cli
+from cgnet_mm.utils.atomic import UnwritableError, atomic_path, check_writable
+
+
+def check_out(out: str) -> None:
+    """``out`` names an image format cv2 writes, in a writable folder."""
+    ext = osp.splitext(out)[1]
+    if not ext or not cv2.haveImageWriter(out):
+        raise BadValueError(f'--out {out!r} has no image extension cv2 can '
+                            f'write; use e.g. {osp.splitext(out)[0]}.png')
+    check_writable(out)
 
 
 def demo(image: str = DEMO_IMAGE, out: str = 'cgnet_demo.png',
          config: Optional[str] = None, checkpoint: Optional[str] = None,
          device: str = 'cpu', fast: Optional[str] = None,
          calibration: Optional[str] = None) -> Tuple[str, str]:
-    """Writes the overlay and legend PNGs; returns their paths."""
+    """Writes the overlay and legend PNGs (each atomically); returns their
+    paths."""
+    check_out(out)
+    read_bgr(image)  # a bad image is refused before the model loads
     model = init_segmentor(config, checkpoint, device, fast, calibration)
     label = segment(model, image)
     legend = osp.splitext(out)[0] + '_legend.png'
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     for path, picture in ((out, draw_overlay(image, label, model)),
                           (legend, draw_legend(model, label))):
-        if not cv2.imwrite(path, picture):
-            raise OSError(f'could not write {path!r}')
+        with atomic_path(path) as temp:
+            if not cv2.imwrite(temp, picture):
+                raise UnwritableError(f'cv2 could not write {path!r}')
     return out, legend
 
 
@@ -52,18 +64,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     if bool(args.config) != bool(args.checkpoint):
-        sys.exit('error: --config and --checkpoint go together')
-    try:
-        out, legend = demo(args.image, args.out, args.config,
-                           args.checkpoint, args.device, args.fast,
-                           args.calibration)
-    except (UserError, FileNotFoundError, ValueError, OSError) as err:
-        sys.exit(f'error: {err}')
+        raise BadValueError('--config and --checkpoint go together')
+    out, legend = demo(args.image, args.out, args.config, args.checkpoint,
+                       args.device, args.fast, args.calibration)
     print(f'wrote {out} and {legend}')
-
 
 if __name__ == '__main__':
     main()

@@ -5,16 +5,15 @@ hash (and saves an HTTP error page as the .pth); this command refuses a
 corrupted or truncated file and names the expected and actual hashes.
 """
 import argparse
-import os
 import os.path as osp
-import shutil
-import sys
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
-from cgnet_mm.utils.zoo import (MIM_DIR, PACKAGE_DIR, ZooError, download,
-                                find_model, load_index, verify)
+from cgnet_mm.utils import cli
+from cgnet_mm.utils.atomic import check_writable, copy_file, write_text
+from cgnet_mm.utils.zoo import (MIM_DIR, PACKAGE_DIR, download, find_model,
+                                load_index, verify)
 
 
 def download_model(name: str, dest: str,
@@ -24,14 +23,12 @@ def download_model(name: str, dest: str,
     entry = find_model(name, index)
     url = entry['Weights']
     path = osp.join(dest, osp.basename(url))
+    config = osp.join(dest, f'{name}.py')
+    check_writable(config)
     if '://' not in url:  # weights that ship inside the package
-        try:
-            os.makedirs(dest, exist_ok=True)
-            shutil.copyfile(osp.join(PACKAGE_DIR, url), path)
-        except OSError as err:
-            raise ZooError(f'cannot write {path!r}: {err.strerror}; choose '
-                           'another destination') from None
-        verify(path, entry.get('SHA256'), f'the zoo entry {name!r}', url)
+        shipped = osp.join(PACKAGE_DIR, url)
+        verify(shipped, entry.get('SHA256'), f'the zoo entry {name!r}', url)
+        copy_file(shipped, path)
         print(f'copied the shipped weights to {path} (sha256 verified)')
     elif osp.isfile(path):
         verify(path, entry.get('SHA256'), f'the zoo entry {name!r}', url)
@@ -41,8 +38,8 @@ def download_model(name: str, dest: str,
         download(url, path, expected,
                  f'the zoo entry {name!r}' if expected else '')
         print(f'downloaded and verified {path}')
-    config = osp.join(dest, f'{name}.py')
-    Config.fromfile(osp.join(MIM_DIR, entry['Config'])).dump(config)
+    write_text(config,
+               Config.fromfile(osp.join(MIM_DIR, entry['Config'])).pretty_text)
     return [path, config]
 
 
@@ -55,14 +52,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    try:
-        index = load_index()
-        for name in args.names:
-            download_model(name, args.dest, index)
-    except ZooError as err:
-        sys.exit(f'error: {err}')
+    index = load_index()
+    for name in args.names:
+        download_model(name, args.dest, index)
 
 
 if __name__ == '__main__':

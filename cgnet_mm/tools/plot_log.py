@@ -8,7 +8,6 @@ import argparse
 import glob
 import json
 import os.path as osp
-import sys
 from typing import Dict, List, Optional, Sequence
 
 import matplotlib
@@ -16,13 +15,20 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+from cgnet_mm.utils import UserError, cli  # noqa: E402
+from cgnet_mm.utils.atomic import atomic_path, check_writable  # noqa: E402
+
+
+class LogError(UserError, FileNotFoundError):
+    """No training log, or no values in it yet."""
+
 
 def read_scalars(work_dir: str) -> Dict[str, Dict[int, float]]:
     """{'loss': {iter: value}, 'mIoU': {iter: value}} over every session."""
     files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
                                       'scalars.json')))
     if not files:
-        raise FileNotFoundError(
+        raise LogError(
             f'no */vis_data/scalars.json under {work_dir!r}: is it the '
             '--work-dir of a training run?')
     series: Dict[str, Dict[int, float]] = {'loss': {}, 'mIoU': {}}
@@ -43,7 +49,7 @@ def plot(series: Dict[str, Dict[int, float]], out: str,
          title: Optional[str] = None) -> str:
     panels: List[str] = [k for k in ('loss', 'mIoU') if series[k]]
     if not panels:
-        raise FileNotFoundError('the scalars logs hold no loss or mIoU yet')
+        raise LogError('the scalars logs hold no loss or mIoU yet')
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6),
                              squeeze=False)
     for ax, key in zip(axes[0], panels):
@@ -56,7 +62,8 @@ def plot(series: Dict[str, Dict[int, float]], out: str,
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    with atomic_path(out) as temp:
+        fig.savefig(temp, dpi=110)
     plt.close(fig)
     return out
 
@@ -70,14 +77,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    try:
-        series = read_scalars(args.work_dir)
-        out = plot(series, args.out or osp.join(args.work_dir, 'curve.png'),
-                   args.title)
-    except FileNotFoundError as err:
-        sys.exit(f'error: {err}')
+    series = read_scalars(args.work_dir)
+    out = args.out or osp.join(args.work_dir, 'curve.png')
+    check_writable(out)
+    plot(series, out, args.title)
     print(f'wrote {out} ({len(series["loss"])} loss points, '
           f'{len(series["mIoU"])} mIoU points)')
 

@@ -5,14 +5,14 @@ training state, and name the file after the SHA-256 of the file written.
 publishes; here the hash is taken from the final bytes on disk.)
 """
 import argparse
-import os
-import os.path as osp
-import sys
+import hashlib
+import io
 from typing import Optional, Sequence, Tuple
 
 import torch
 
-from cgnet_mm.utils import UserError, safe_load
+from cgnet_mm.utils import cli, safe_load
+from cgnet_mm.utils.atomic import UnwritableError, check_writable, write_bytes
 from cgnet_mm.utils.zoo import sha256_of
 
 KEPT_META = ('dataset_meta', 'mmengine_version', 'mmseg_version', 'iter',
@@ -20,21 +20,21 @@ KEPT_META = ('dataset_meta', 'mmengine_version', 'mmseg_version', 'iter',
 
 
 def publish(src: str, out_stem: str) -> Tuple[str, str]:
-    """Writes ``<out_stem>-<sha256[:8]>.pth`` holding only the state dict
-    (and a little metadata) of ``src``; returns (path, full sha256)."""
+    """Writes ``<out_stem>-<sha256[:8]>.pth`` (atomically) holding only the
+    state dict (and a little metadata) of ``src``; returns (path, full
+    sha256), re-read from disk."""
+    check_writable(f'{out_stem}.pth')
     ckpt = safe_load(src, map_location='cpu')
     state = ckpt.get('state_dict', ckpt)
     meta = {k: v for k, v in ckpt.get('meta', {}).items() if k in KEPT_META}
-    tmp = f'{out_stem}.tmp.pth'
-    os.makedirs(osp.dirname(osp.abspath(tmp)), exist_ok=True)
-    try:
-        torch.save({'state_dict': state, 'meta': meta}, tmp)
-        digest = sha256_of(tmp)
-        final = f'{out_stem}-{digest[:8]}.pth'
-        os.replace(tmp, final)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    buffer = io.BytesIO()
+    torch.save({'state_dict': state, 'meta': meta}, buffer)
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    final = write_bytes(f'{out_stem}-{digest[:8]}.pth', data)
+    if sha256_of(final) != digest:
+        raise UnwritableError(f'{final!r} differs from the bytes written to '
+                              'it: is the disk full or failing?')
     return final, digest
 
 
@@ -47,12 +47,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    try:
-        path, digest = publish(args.src, args.out_stem)
-    except (UserError, OSError) as err:
-        sys.exit(f'error: {err}')
+    path, digest = publish(args.src, args.out_stem)
     print(f'{path}\nsha256: {digest}')
 
 

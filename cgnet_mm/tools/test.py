@@ -4,14 +4,13 @@ Arguments follow MMSegmentation's ``tools/test.py``; ``--tta`` runs the
 config's ms+flip ``tta_pipeline``.
 """
 import argparse
-import sys
 from typing import Optional, Sequence
 
 from cgnet_mm.tools.checks import (CheckError, add_runner_args,
                                    check_checkpoint, check_data,
                                    runner_config)
 from cgnet_mm.tools.dist import build_runner
-from cgnet_mm.utils import UserError
+from cgnet_mm.utils import cli
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -51,13 +50,10 @@ def build_test_config(args: argparse.Namespace):
     return cfg
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    try:
-        cfg = build_test_config(args)
-    except UserError as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    cfg = build_test_config(args)
     build_runner(cfg).test()
 
 

@@ -9,12 +9,12 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
+from cgnet_mm.engine import enable_fast_training
 from cgnet_mm.tools.checks import (add_runner_args, check_amp,
                                    check_checkpoint, check_data,
                                    runner_config)
-from cgnet_mm.engine import enable_fast_training
 from cgnet_mm.tools.dist import build_runner
-from cgnet_mm.utils import UserError
+from cgnet_mm.utils import cli
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -54,13 +54,10 @@ def build_train_config(args: argparse.Namespace):
     return cfg
 
 
+@cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    try:
-        cfg = build_train_config(args)
-    except UserError as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    cfg = build_train_config(args)
     build_runner(cfg).train()
 
 

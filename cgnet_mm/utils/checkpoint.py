@@ -11,10 +11,12 @@ function to call, say) is refused before any of its code runs. Zoo files
 against their hash first.
 """
 import inspect
+import os
 import os.path as osp
 import pickle
 import re
-from typing import Any, List
+import struct
+from typing import Any, List, Optional
 
 import numpy as np
 import torch
@@ -31,6 +33,40 @@ class UnsafeCheckpointError(UserError, pickle.UnpicklingError):
 
 class CorruptCheckpointError(UserError, RuntimeError):
     """A checkpoint file that torch cannot read (truncated, not a .pth)."""
+
+
+class MissingCheckpointError(UserError, FileNotFoundError):
+    """The checkpoint path names nothing, or a folder."""
+
+
+# torch.save writes a zip archive; files of torch < 1.6 start with a pickle
+# protocol 2 header. Anything else is no checkpoint, whatever its name.
+_ZIP, _PICKLE = b'PK\x03\x04', b'\x80'
+
+
+def describe_non_checkpoint(head: bytes) -> Optional[str]:
+    """What a file starting with ``head`` looks like, when it cannot be a
+    torch checkpoint; None when it might be one."""
+    if head.startswith((_ZIP, _PICKLE)):
+        return None
+    if not head:
+        return 'it is empty (0 bytes)'
+    text = head.lstrip()
+    if text[:1] == b'<':
+        return ('it is an HTML/XML page (a saved web page or HTTP error '
+                'page?), not a torch checkpoint')
+    if text[:1] in (b'{', b'['):
+        return 'it is JSON text, not a torch checkpoint'
+    binary = 'it is not a torch checkpoint (no zip or pickle header)'
+    try:
+        chars = head.decode('utf-8')
+    except UnicodeDecodeError as err:
+        if err.start < len(head) - 3:  # not just a character cut in two
+            return binary
+        chars = head[:err.start].decode('utf-8')
+    if not ''.join(chars.split()).isprintable():
+        return binary
+    return 'it is a text file, not a torch checkpoint'
 
 
 def history_buffer_method(owner: Any, name: str) -> Any:
@@ -80,21 +116,37 @@ def safe_load(filename: str, map_location=None) -> Any:
     """``torch.load`` in weights-only mode with :func:`allowed_globals`.
 
     Raises:
-        FileNotFoundError: ``filename`` does not exist.
+        MissingCheckpointError: ``filename`` does not exist or is a folder.
         UnsafeCheckpointError: the pickle references anything else; the
             message names it. Nothing from the file is executed.
-        CorruptCheckpointError: torch cannot read the file.
+        CorruptCheckpointError: the file is no torch checkpoint (empty,
+            text, HTML, JSON, other bytes: the message says which) or torch
+            cannot read it.
     """
     filename = osp.expanduser(filename)
+    if osp.isdir(filename):
+        raise MissingCheckpointError(f'checkpoint {filename!r} is a folder; '
+                                     'give the .pth file inside it')
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename!r} does not exist')
+        raise MissingCheckpointError(
+            f'checkpoint {filename!r} does not exist')
+    with open(filename, 'rb') as f:
+        problem = describe_non_checkpoint(f.read(64))
+    if problem:
+        raise CorruptCheckpointError(
+            f'cannot read checkpoint {filename!r}: {problem}. Download or '
+            'save it again.')
     with torch.serialization.safe_globals(allowed_globals()):
         try:
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
         except pickle.UnpicklingError as err:
             found = _GLOBAL.search(str(err))
-            name = found.group(1) if found else '?'
+            if found is None:  # a broken pickle, not a refused one
+                raise CorruptCheckpointError(
+                    f'cannot read checkpoint {filename!r}: its pickle is '
+                    f'damaged ({err})') from None
+            name = found.group(1)
             raise UnsafeCheckpointError(
                 f'refused to load checkpoint {filename!r}: its pickle asks '
                 f'for {name!r}, which is not a tensor, a plain container, '
@@ -102,7 +154,8 @@ def safe_load(filename: str, map_location=None) -> Any:
                 'code, so nothing from it was executed. If you trust the '
                 'file, re-save only its tensors (its state_dict) with '
                 'torch.save in a trusted environment.') from None
-        except (RuntimeError, EOFError, ValueError) as err:
+        except (RuntimeError, EOFError, ValueError, IndexError, KeyError,
+                struct.error) as err:  # what torch raises on broken bytes
             raise CorruptCheckpointError(
                 f'cannot read checkpoint {filename!r}: it is truncated or not '
                 f'a torch checkpoint ({err})') from None
@@ -122,5 +175,10 @@ def load_from_local(filename: str, map_location=None) -> Any:
 def load_from_http(filename: str, map_location=None) -> Any:
     """Downloads ``filename`` once into torch's hub cache, verifies it and
     loads it safely (mmengine's own loader unpickles URLs with code
-    execution on and checks no hash)."""
-    return safe_load(cached_download(filename), map_location)
+    execution on and checks no hash). A refused file leaves the cache."""
+    path = cached_download(filename)
+    try:
+        return safe_load(path, map_location)
+    except (UnsafeCheckpointError, CorruptCheckpointError):
+        os.remove(path)
+        raise

@@ -6,16 +6,15 @@ field) or, for files named the OpenMMLab way (``<name>-<hex>.pth``), from the
 hex prefix in its name. mim itself never checks either.
 """
 import hashlib
-import os
 import os.path as osp
 import re
-import tempfile
 import urllib.error
 from typing import Dict, Optional, Tuple
 
 import torch
 import yaml
 
+from .atomic import atomic_path
 from .errors import UserError
 
 PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -102,30 +101,20 @@ def verify(path: str, expected: Optional[str] = None, source: str = '',
 def download(url: str, dest: str, expected: Optional[str] = None,
              source: str = '') -> str:
     """Downloads ``url`` to the file ``dest`` with a progress bar, verifies
-    it and only then moves it into place. Returns ``dest``."""
+    it and only then moves it into place (:func:`atomic_path`). Returns
+    ``dest``."""
     if expected is None:
         expected, source = expected_sha256(url)
-    folder = osp.dirname(osp.abspath(dest))
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, part = tempfile.mkstemp(suffix='.part', dir=folder)
-        os.close(fd)
-    except OSError as err:
-        raise ZooError(f'cannot write to {folder!r}: {err.strerror}; choose '
-                       'another destination') from None
-    try:
-        torch.hub.download_url_to_file(url, part, progress=True)
-        verify(part, expected, source, name=url, label=url,
-               remedy='The download was discarded; the server holds a bad '
-               'file.')
-        os.replace(part, dest)
+        with atomic_path(dest) as part:
+            torch.hub.download_url_to_file(url, part, progress=True)
+            verify(part, expected, source, name=url, label=url,
+                   remedy='The download was discarded; the server holds a '
+                   'bad file.')
     except urllib.error.URLError as err:
         raise ZooError(f'cannot download {url}: {getattr(err, "reason", err)}'
                        '. Check the network, or download the file elsewhere '
                        'and pass its local path.') from None
-    finally:
-        if osp.exists(part):
-            os.remove(part)
     return dest
 
 

@@ -3,13 +3,16 @@ and its accuracy on the real CamVid val split when ../shared has it."""
 import os.path as osp
 
 import cv2
+import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from cgnet_mm.apis import (DEMO_IMAGE, draw_legend, draw_overlay,
-                           init_segmentor, segment, shipped_checkpoint)
+                           init_segmentor, read_bgr, segment,
+                           shipped_checkpoint)
 from cgnet_mm.tools.demo import main as demo_cli
+from cgnet_mm.utils.images import ImageError
 from cgnet_mm.utils.zoo import find_model, sha256_of
 from tests.conftest import shared_or_skip
 
@@ -79,3 +82,18 @@ def test_val_miou_at_least_reported(tmp_path):
     cfg.work_dir = str(tmp_path)
     metrics = Runner.from_cfg(cfg).test()
     assert metrics['mIoU'] >= reported - 0.5
+
+
+def test_16_bit_png_reads_as_its_8_bit_version(model, tmp_path):
+    image = cv2.imread(DEMO_IMAGE)
+    cv2.imwrite(str(tmp_path / 'deep.png'), image.astype(np.uint16) * 257)
+    deep = cv2.imread(str(tmp_path / 'deep.png'), cv2.IMREAD_UNCHANGED)
+    assert deep.dtype == np.uint16
+    assert np.array_equal(read_bgr(str(tmp_path / 'deep.png')), image)
+    assert np.array_equal(segment(model, deep), segment(model, image))
+
+
+def test_float_image_refused(model):
+    with pytest.raises(ImageError, match=r'float32 pixels; give an 8- or '
+                       '16-bit image'):
+        segment(model, np.zeros((8, 8, 3), np.float32))

@@ -7,7 +7,7 @@ import pytest
 from mmengine.config import Config
 from mmseg.registry import DATASETS
 
-from cgnet_mm.datasets import CamVidDataset
+from cgnet_mm.datasets import CamVidDataset, DatasetFileError
 from tests.conftest import CONFIGS, make_camvid, shared_or_skip
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
@@ -56,8 +56,9 @@ def test_label_above_void(camvid):
     label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     label[0, :2] = [12, 200]
     cv2.imwrite(path, label)
-    with pytest.raises(ValueError, match=r"seq_0002\.png' holds label values"
-                       r' \[12, 200\]; expected 0-10 and 11 \(void\)'):
+    with pytest.raises(DatasetFileError, match=r"seq_0002\.png' holds value "
+                       r'12 \(1 px\), 200 \(1 px\); expected 0-10 and 11 '
+                       r'\(void\)'):
         build(camvid)
 
 

@@ -29,7 +29,8 @@ def test_good_cityscapes_layout_passes(cityscapes):
 
 def test_missing_data_root(tmp_path):
     with pytest.raises(CheckError, match=r"(?s)data root '.*nowhere' "
-                       r'\(CityscapesDataset\) does not exist.*leftImg8bit/'):
+                       r'\(cgnet_mm\.CityscapesDataset\) does not exist'
+                       r'.*leftImg8bit/'):
         check_data(cfg_with_root(str(tmp_path / 'nowhere')))
 
 

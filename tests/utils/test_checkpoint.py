@@ -9,7 +9,13 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
 import cgnet_mm  # noqa: F401  (installs the loaders)
-from cgnet_mm.utils import UnsafeCheckpointError, safe_load
+from cgnet_mm.tools.test import main as run_test_cli
+from cgnet_mm.utils import (CorruptCheckpointError, UnsafeCheckpointError,
+                            safe_load)
+from cgnet_mm.utils.checkpoint import MissingCheckpointError
+from tests.conftest import CONFIGS
+
+CONFIG = os.path.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py')
 
 
 def test_runner_style_checkpoint_loads(tmp_path):
@@ -84,3 +90,38 @@ def test_getattr_beyond_history_buffer_refused(tmp_path):
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         safe_load('nope.pth')
+
+
+NOT_CHECKPOINTS = {
+    'a text file': (b'weights will be uploaded soon\n',
+                    'it is a text file, not a torch checkpoint'),
+    'a saved HTML error page': (b'<!DOCTYPE html><html><body>404 Not Found',
+                                r'it is an HTML/XML page \(a saved web page '
+                                r'or HTTP error page\?\)'),
+    'JSON': (b'{"error": "rate limited"}', 'it is JSON text'),
+    'random bytes': (bytes(range(7, 256)) * 4, 'it is not a torch checkpoint '
+                     r'\(no zip or pickle header\)'),
+    'an empty file': (b'', r'it is empty \(0 bytes\)'),
+}
+
+
+@pytest.mark.parametrize('kind', sorted(NOT_CHECKPOINTS))
+def test_not_a_checkpoint_named_pth(bad_input, tmp_path, kind):
+    data, said = NOT_CHECKPOINTS[kind]
+    (tmp_path / 'model.pth').write_bytes(data)
+    bad_input(f'test: {kind} named .pth as the checkpoint', run_test_cli,
+              [CONFIG, tmp_path / 'model.pth'],
+              rf"error: cannot read checkpoint '.*model\.pth': {said}.*"
+              'Download or save it again')
+
+
+def test_damaged_pickle_is_corrupt_not_unsafe(tmp_path):
+    path = tmp_path / 'old.pth'
+    path.write_bytes(b'\x80\x02}q\x00(X\x01')  # a pickle cut short
+    with pytest.raises(CorruptCheckpointError, match='cannot read checkpoint'):
+        safe_load(str(path))
+
+
+def test_folder_as_checkpoint(tmp_path):
+    with pytest.raises(MissingCheckpointError, match='is a folder'):
+        safe_load(str(tmp_path))

@@ -10,6 +10,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 import cgnet_mm  # noqa: F401
 from cgnet_mm.tools.download import download_model
 from cgnet_mm.tools.download import main as download_cli
+from cgnet_mm.utils.atomic import UnwritableError
 from cgnet_mm.utils.zoo import ZooError, cached_download, load_index
 from tests.conftest import serve_directory
 
@@ -121,7 +122,8 @@ def test_unwritable_destination(served, tmp_path):
     urls, _, _ = served
     blocker = tmp_path / 'file'
     blocker.write_text('')
-    with pytest.raises(ZooError, match=r"cannot write to '.*file/sub'"):
+    with pytest.raises(UnwritableError, match=r"cannot write to '.*file/sub'"
+                       r": '.*file' is a file, not a folder; choose"):
         cached_download(urls['good'], str(blocker / 'sub'))
 
 

@@ -7,6 +7,7 @@ mmseg's published checkpoints load unchanged. Differences from mmseg: no
 mutable default configs, argument validation, and ``act_cfg`` honoured in
 every CG block.
 """
+import numbers
 from typing import List, Sequence
 
 import torch
@@ -19,12 +20,21 @@ from mmseg.utils import OptConfigType, OptMultiConfig
 from cgnet_mm.models.layers import (ContextGuidedBlock, InputInjection,
                                     act_cfg_for, default_norm_cfg, norm_act)
 from cgnet_mm.registry import MODELS
+from cgnet_mm.utils.errors import BadValueError
 
 
-def _check_len(name: str, value: Sequence[int], length: int) -> tuple:
-    if len(value) != length or any(int(v) < 1 for v in value):
-        raise ValueError(f'{name} must hold {length} positive integers, '
-                         f'got {value!r}')
+def _check_len(name: str, value: Sequence[int], default: tuple) -> tuple:
+    """``value`` as a tuple of positive ints as long as ``default``; anything
+    else (a string from ``--cfg-options``, floats, zeros) is refused with
+    the argument's name and an example."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, '__len__') or \
+            len(value) != len(default) or not all(
+                isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                and v >= 1 for v in value):
+        example = ','.join(str(v) for v in default)
+        raise BadValueError(
+            f'CGNet {name} must hold {len(default)} positive integers, got '
+            f'{value!r}; e.g. --cfg-options model.backbone.{name}={example}')
     return tuple(int(v) for v in value)
 
 
@@ -78,10 +88,10 @@ class CGNet(BaseModule):
                 dict(type='Constant', val=0, layer='PReLU')
             ]
         super().__init__(init_cfg)
-        c0, c1, c2 = _check_len('num_channels', num_channels, 3)
-        m, n = _check_len('num_blocks', num_blocks, 2)
-        dilations = _check_len('dilations', dilations, 2)
-        reductions = _check_len('reductions', reductions, 2)
+        c0, c1, c2 = _check_len('num_channels', num_channels, (32, 64, 128))
+        m, n = _check_len('num_blocks', num_blocks, (3, 21))
+        dilations = _check_len('dilations', dilations, (2, 4))
+        reductions = _check_len('reductions', reductions, (8, 16))
         norm_cfg = default_norm_cfg(norm_cfg)
         self.norm_eval = norm_eval
         block = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,

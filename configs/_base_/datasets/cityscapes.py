@@ -3,7 +3,7 @@
 #   gtFine/{train,val}/<city>/*_gtFine_labelTrainIds.png
 # (labelTrainIds come from `mim run mmseg cityscapes data/cityscapes`).
 _base_ = ['../tta_ms_flip.py']
-dataset_type = 'CityscapesDataset'
+dataset_type = 'cgnet_mm.CityscapesDataset'  # mmseg's, files checked
 data_root = 'data/cityscapes/'
 crop_size = (512, 1024)
 train_pipeline = [

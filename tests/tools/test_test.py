@@ -1,0 +1,28 @@
+"""Bad inputs of ``cgnet-mm test`` (and so ``mim test``) found when the
+runner builds the test set: before any image is evaluated
+(docs/bad_inputs.md)."""
+import os.path as osp
+
+import cv2
+
+from cgnet_mm.tools.test import main
+from tests.conftest import make_cityscapes, save_segmentor_checkpoint
+from tests.tools.test_train import child_config
+
+BASE = 'cgnet_512x1024_60k_cityscapes.py'
+
+
+def test_val_label_value_out_of_range(bad_input, tmp_path):
+    root = make_cityscapes(str(tmp_path / 'cityscapes'))
+    config = child_config(tmp_path, BASE, root)
+    ckpt = save_segmentor_checkpoint(config, tmp_path / 'city19.pth')
+    path = osp.join(root, 'gtFine', 'val', 'aachen',
+                    'aachen_000001_000019_gtFine_labelTrainIds.png')
+    label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    label[20:22, 30:40] = 77
+    cv2.imwrite(path, label)
+    bad_input('test (Cityscapes): a val label value 77', main,
+              [config, ckpt, '--work-dir', tmp_path / 'work'],
+              r"error: Cityscapes label '.*val/aachen/aachen_000001_000019_"
+              r"gtFine_labelTrainIds\.png' holds value 77 \(20 px\); "
+              r'expected train ids 0-18 or 255')

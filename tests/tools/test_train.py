@@ -1,0 +1,142 @@
+"""Bad inputs that ``cgnet-mm train`` (and so ``mim train``) meets only
+once the runner builds the datasets or the model, or resumes: each is one
+error line and exit status 2 before the first iteration
+(docs/bad_inputs.md)."""
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+
+from cgnet_mm.tools.train import main
+from tests.conftest import (CONFIGS, make_camvid, make_cityscapes,
+                            save_evil_checkpoint)
+
+CHILD = """_base_ = [{base!r}]
+data_root = {root!r}
+train_dataloader = dict(num_workers=0, persistent_workers=False,
+                        dataset=dict(data_root=data_root))
+val_dataloader = dict(num_workers=0, persistent_workers=False,
+                      dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+"""
+
+
+def child_config(tmp_path, base: str, root: str) -> str:
+    """A config of ``base`` reading ``root``, in the main process."""
+    path = tmp_path / f'{osp.splitext(base)[0]}_tiny.py'
+    path.write_text(CHILD.format(base=osp.join(CONFIGS, base), root=root))
+    return str(path)
+
+
+def cityscapes_config(tmp_path):
+    root = make_cityscapes(str(tmp_path / 'cityscapes'))
+    return child_config(tmp_path, 'cgnet_512x1024_60k_cityscapes.py',
+                        root), root
+
+
+def train_label(root, i=0):
+    return osp.join(root, 'gtFine', 'train', 'aachen',
+                    f'aachen_{i:06d}_000019_gtFine_labelTrainIds.png')
+
+
+def train_image(root, i=0):
+    return osp.join(root, 'leftImg8bit', 'train', 'aachen',
+                    f'aachen_{i:06d}_000019_leftImg8bit.png')
+
+
+def test_cityscapes_label_value_out_of_range(bad_input, tmp_path):
+    config, root = cityscapes_config(tmp_path)
+    label = cv2.imread(train_label(root, 1), cv2.IMREAD_UNCHANGED)
+    label[10, :3] = 77
+    cv2.imwrite(train_label(root, 1), label)
+    bad_input('train (Cityscapes): a label value 77', main,
+              [config, '--work-dir', tmp_path / 'work'],
+              r"error: Cityscapes label '.*aachen_000001_000019_gtFine_"
+              r"labelTrainIds\.png' holds value 77 \(3 px\); expected train "
+              r'ids 0-18 or 255 \(ignored\)\. Labels must be the '
+              r'\*_gtFine_labelTrainIds\.png files')
+
+
+def test_cityscapes_label_of_another_size(bad_input, tmp_path):
+    config, root = cityscapes_config(tmp_path)
+    label = cv2.imread(train_label(root), cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(train_label(root), cv2.resize(label, (64, 32),
+                                              interpolation=cv2.INTER_NEAREST))
+    bad_input('train (Cityscapes): a label of half the image size', main,
+              [config, '--work-dir', tmp_path / 'work'],
+              r"error: Cityscapes label '.*_gtFine_labelTrainIds\.png' is "
+              r"64x32 but its image '.*_leftImg8bit\.png' is 128x64; a label "
+              "must have its image's size")
+
+
+def test_cityscapes_image_without_label(bad_input, tmp_path):
+    config, root = cityscapes_config(tmp_path)
+    os.remove(train_label(root))
+    bad_input('train (Cityscapes): an image without its label', main,
+              [config, '--work-dir', tmp_path / 'work'],
+              r"error: Cityscapes image '.*aachen_000000_000019_leftImg8bit"
+              r"\.png' has no label '.*aachen_000000_000019_gtFine_"
+              r"labelTrainIds\.png'; add it or remove the image")
+
+
+def test_cityscapes_truncated_image(bad_input, tmp_path):
+    config, root = cityscapes_config(tmp_path)
+    data = open(train_image(root), 'rb').read()
+    open(train_image(root), 'wb').write(data[:len(data) // 2])
+    bad_input('train (Cityscapes): a truncated PNG image', main,
+              [config, '--work-dir', tmp_path / 'work'],
+              r"error: Cityscapes image '.*aachen_000000_000019_leftImg8bit"
+              r"\.png' cannot be decoded: it is truncated or not an image")
+
+
+def camvid_config(tmp_path):
+    root = make_camvid(str(tmp_path / 'camvid'))
+    return child_config(tmp_path, 'cgnet_360x360_4k_camvid_cpu.py',
+                        root), root
+
+
+def test_camvid_label_12(bad_input, tmp_path):
+    config, root = camvid_config(tmp_path)
+    path = osp.join(root, 'trainannot', 'seq_0001.png')
+    label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    label[:] = np.minimum(label, 11)
+    label[0, 0] = 12
+    cv2.imwrite(path, label)
+    bad_input('train (CamVid): a label value 12', main,
+              [config, '--work-dir', tmp_path / 'work'],
+              r"error: CamVid label '.*trainannot/seq_0001\.png' holds value "
+              r'12 \(1 px\); expected 0-10 and 11 \(void\)')
+
+
+def test_camvid_image_without_annotation(bad_input, tmp_path):
+    config, root = camvid_config(tmp_path)
+    os.remove(osp.join(root, 'trainannot', 'seq_0002.png'))
+    bad_input('train (CamVid): an image without annotation', main,
+              [config, '--work-dir', tmp_path / 'work'],
+              r"error: CamVid image '.*train/seq_0002\.png' has no annotation "
+              r"'.*trainannot/seq_0002\.png'; add it or remove the image")
+
+
+def test_num_blocks_not_numbers(bad_input, tmp_path):
+    config, _ = camvid_config(tmp_path)
+    bad_input('train: --cfg-options model.backbone.num_blocks=abc', main,
+              [config, '--work-dir', tmp_path / 'work', '--cfg-options',
+               'model.backbone.num_blocks=abc'],
+              r"error: CGNet num_blocks must hold 2 positive integers, got "
+              r"'abc'; e\.g\. --cfg-options model\.backbone\.num_blocks=3,21")
+
+
+def test_resume_from_code_carrying_checkpoint(bad_input, tmp_path):
+    config, _ = camvid_config(tmp_path)
+    work = tmp_path / 'work'
+    work.mkdir()
+    marker = tmp_path / 'code_ran'
+    evil = save_evil_checkpoint(work / 'iter_100.pth', marker)
+    (work / 'last_checkpoint').write_text(evil)
+    bad_input('train --resume: a code-carrying last checkpoint', main,
+              [config, '--work-dir', work, '--resume'],
+              r"error: refused to load checkpoint '.*iter_100\.pth': its "
+              r"pickle asks for '(posix|os)\.makedirs'.*nothing from it was "
+              'executed')
+    assert not marker.exists()

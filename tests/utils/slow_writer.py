@@ -1,0 +1,128 @@
+"""Tools writing one output each, stopped half-way: ``python -m
+tests.utils.slow_writer`` imports the tools once, then for each line
+``KIND TARGET SOURCE`` (JSON) on stdin forks a writer, prints ``PID <pid>``
+and waits until that writer ends (the test kills it), then prints
+``ENDED <pid>``.
+
+The library call that writes the bytes (cv2.imwrite, torch.save,
+shutil.copyfile, the download, matplotlib's savefig, the atomic module's
+os.write) is replaced by one that writes its file, cuts it to half, prints
+``HALF`` and waits to be killed, so the parent sees the state a SIGKILL
+mid-write leaves.
+"""
+import functools
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+
+def half_then_wait(path: str) -> None:
+    with open(path, 'r+b') as f:
+        f.truncate(os.path.getsize(path) // 2)
+    print('HALF', flush=True)
+    time.sleep(600)
+
+
+def stall_after(owner, name: str, path_arg: int) -> None:
+    """``owner.name`` writes as before, then :func:`half_then_wait`."""
+    real = getattr(owner, name)
+
+    @functools.wraps(real)
+    def slow(*args, **kwargs):
+        result = real(*args, **kwargs)
+        half_then_wait(args[path_arg])
+        return result
+
+    setattr(owner, name, slow)
+
+
+def stall_os_write() -> None:
+    """The atomic module's writes stop after half the bytes."""
+    from cgnet_mm.utils import atomic
+
+    class SlowOs:
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        @staticmethod
+        def write(fd, data):
+            done = os.write(fd, bytes(data[:len(data) // 2]))
+            print('HALF', flush=True)
+            time.sleep(600)
+            return done
+
+    atomic.os = SlowOs()
+
+
+def main(kind: str, target: str, source: str) -> None:
+    if kind == 'demo':
+        import cv2
+
+        from cgnet_mm.tools import demo
+        stall_after(cv2, 'imwrite', 0)
+        demo.main(['--out', target])
+    elif kind == 'convert':
+        import torch
+
+        from cgnet_mm.tools import convert
+        stall_after(torch, 'save', 1)
+        convert.main(['--from', 'original', source, target])
+    elif kind == 'copy':  # download of weights shipped in the package
+        import shutil
+
+        from cgnet_mm.tools import download
+        stall_after(shutil, 'copyfile', 1)
+        download.main([source, '--dest', osp.dirname(target)])
+    elif kind == 'download':
+        import torch
+
+        from cgnet_mm.utils.zoo import download
+        stall_after(torch.hub, 'download_url_to_file', 1)
+        download(source, target)
+    elif kind == 'publish':
+        from cgnet_mm.tools import publish
+        stall_os_write()
+        publish.main([source, target[:-len('-00000000.pth')]])
+    elif kind == 'benchmark':
+        from cgnet_mm.tools.benchmark import write_report
+        stall_os_write()
+        write_report(json.loads(source), 'table\n', target)
+    elif kind == 'readme':
+        from cgnet_mm.tools.benchmark import update_readme
+        stall_os_write()
+        update_readme(target, 'new table\n')
+    elif kind == 'plot':
+        from matplotlib.figure import Figure
+
+        from cgnet_mm.tools import plot_log
+        stall_after(Figure, 'savefig', 1)
+        plot_log.main([source, '--out', target])
+    else:
+        raise SystemExit(f'unknown kind {kind!r}')
+
+
+def serve() -> None:
+    import cgnet_mm.tools.benchmark  # noqa: F401  (imported once, here)
+    import cgnet_mm.tools.convert  # noqa: F401
+    import cgnet_mm.tools.demo  # noqa: F401
+    import cgnet_mm.tools.download  # noqa: F401
+    import cgnet_mm.tools.plot_log  # noqa: F401
+    import cgnet_mm.tools.publish  # noqa: F401
+    for job in sys.stdin:
+        pid = os.fork()
+        if pid == 0:
+            import torch  # no OpenMP pool after fork: it can deadlock
+            torch.set_num_threads(1)
+            try:
+                main(*json.loads(job))
+            finally:
+                os._exit(1)
+        print(f'PID {pid}', flush=True)
+        os.waitpid(pid, 0)
+        print(f'ENDED {pid}', flush=True)
+
+
+if __name__ == '__main__':
+    serve()
