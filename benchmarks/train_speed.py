@@ -64,6 +64,8 @@ def timed(fn, *args) -> float:
 
 
 def run(args) -> dict:
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=True)  # the configs' 'mmseg'
     cfg = Config.fromfile(args.config)
     for ds in leaf_datasets(cfg.train_dataloader):
         ds.data_root = args.data_root
