@@ -1,7 +1,6 @@
 """The file check datasets run when built: every case on the checked
 Cityscapes dataset, the per-process cache, and its cost on real CamVid."""
 import os.path as osp
-import time
 
 import cv2
 import numpy as np
@@ -65,17 +64,12 @@ def test_check_can_be_switched_off(cityscapes):
     assert len(build(cityscapes, check_labels=False)) == 2
 
 
-def test_cost_on_real_camvid_train(capsys):
-    """Reading all 367 CamVid train images and labels once (2 cores, a
-    training run beside it): ~1 s here; the bound is loose for CI."""
+def test_real_camvid_train_passes():
+    """Every one of the 367 real CamVid train pairs passes the check (it
+    took ~1-1.5 s on 2 cores, measured by hand: not a timed test)."""
     root = shared_or_skip('data', 'camvid')
     file_check._PASSED.clear()
-    start = time.perf_counter()
     ds = CamVidDataset(data_root=root, pipeline=[],
                        data_prefix=dict(img_path='train',
                                         seg_map_path='trainannot'))
-    seconds = time.perf_counter() - start
     assert len(ds) == 367
-    assert seconds < 20
-    with capsys.disabled():
-        print(f'\nfile check of CamVid train (367 pairs): {seconds:.2f} s')
