@@ -1,5 +1,5 @@
 """The file check datasets run when built: every case on the checked
-Cityscapes dataset, the per-process cache, and its cost on real CamVid."""
+Cityscapes dataset, the per-process cache, and real CamVid passing it."""
 import os.path as osp
 
 import cv2

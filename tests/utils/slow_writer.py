@@ -5,7 +5,7 @@ and waits until that writer ends (the test kills it), then prints
 ``ENDED <pid>``.
 
 The library call that writes the bytes (cv2.imwrite, torch.save,
-shutil.copyfile, the download, matplotlib's savefig, the atomic module's
+shutil.copyfile, shutil.move, the download, matplotlib's savefig, the atomic module's
 os.write) is replaced by one that writes its file, cuts it to half, prints
 ``HALF`` and waits to be killed, so the parent sees the state a SIGKILL
 mid-write leaves.
@@ -81,6 +81,14 @@ def main(kind: str, target: str, source: str) -> None:
         from cgnet_mm.utils.zoo import download
         stall_after(torch.hub, 'download_url_to_file', 1)
         download(source, target)
+    elif kind == 'export':  # ONNX, checked, then moved into place
+        import shutil
+
+        from cgnet_mm.tools import export
+        stall_after(shutil, 'move', 1)
+        config, checkpoint = json.loads(source)
+        export.main([config, checkpoint, '--out', target, '--shape', '64',
+                     '64'])
     elif kind == 'publish':
         from cgnet_mm.tools import publish
         stall_os_write()

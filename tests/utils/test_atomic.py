@@ -128,6 +128,11 @@ def _prepare(kind, tmp_path):
         target.parent.mkdir()
         target.write_bytes(b'previous weights')
         return target, f'file://{source}'
+    if kind == 'export':
+        target = tmp_path / 'model.onnx'
+        target.write_bytes(b'previous export')
+        config, checkpoint = shipped_checkpoint()
+        return target, json.dumps([config, checkpoint])
     if kind == 'publish':
         source = tmp_path / 'iter_1.pth'
         torch.save({'state_dict': {'w': torch.arange(10000.)}}, source)
@@ -150,8 +155,8 @@ def _prepare(kind, tmp_path):
     raise ValueError(kind)
 
 
-KINDS = ['demo', 'convert', 'copy', 'download', 'publish', 'benchmark',
-         'readme', 'plot']
+KINDS = ['demo', 'convert', 'copy', 'download', 'export', 'publish',
+         'benchmark', 'readme', 'plot']
 
 
 @pytest.fixture(scope='module')
