@@ -13,12 +13,11 @@ from typing import List, Sequence
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
-from mmengine.utils.dl_utils.parrots_wrapper import _BatchNorm
 from mmseg.utils import OptConfigType, OptMultiConfig
 
 from cgnet_mm.models.layers import (ContextGuidedBlock, InputInjection,
-                                    act_cfg_for, default_norm_cfg, norm_act)
+                                    NormEvalBackbone, act_cfg_for,
+                                    default_norm_cfg, norm_act)
 from cgnet_mm.registry import MODELS
 from cgnet_mm.utils.errors import BadValueError
 
@@ -39,7 +38,7 @@ def _check_len(name: str, value: Sequence[int], default: tuple) -> tuple:
 
 
 @MODELS.register_module()
-class CGNet(BaseModule):
+class CGNet(NormEvalBackbone):
     """Context Guided Network backbone (M3N21 by default: 491,442 params).
 
     Stage 0 is a 3-conv stem at 1/2 resolution, stages 1 and 2 stack CG
@@ -141,12 +140,3 @@ class CGNet(BaseModule):
         x, down2 = self._run_stage(self.level2, out1)
         out2 = self.norm_prelu_2(torch.cat([down2, x], 1))  # 2*c2 @ 1/8
         return [out0, out1, out2]
-
-    def train(self, mode: bool = True):
-        """Sets train mode, keeping norm layers frozen if ``norm_eval``."""
-        super().train(mode)
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self

@@ -36,11 +36,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from mmengine.model import BaseModule
-from mmengine.utils.dl_utils.parrots_wrapper import _BatchNorm
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
 
-from cgnet_mm.models.layers import default_norm_cfg
+from cgnet_mm.models.layers import NormEvalBackbone, default_norm_cfg
 from cgnet_mm.registry import MODELS
 
 
@@ -214,7 +213,7 @@ class BottomUpPath(BaseModule):
 
 
 @MODELS.register_module()
-class SGCPNet(BaseModule):
+class SGCPNet(NormEvalBackbone):
     """SGCPNet encoder: MobileNetV3-Small-like stages down to 1/32 and the
     1x1 projections of the 1/8, 1/16 and 1/32 taps (431,180 + 37,528
     parameters).
@@ -295,15 +294,6 @@ class SGCPNet(BaseModule):
             x = stage(x)
             outs.append(project(x))
         return outs
-
-    def train(self, mode: bool = True):
-        """Sets train mode, keeping norm layers frozen if ``norm_eval``."""
-        super().train(mode)
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self
 
 
 @MODELS.register_module()

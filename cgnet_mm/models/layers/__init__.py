@@ -1,8 +1,9 @@
 from .context_guided import (ContextGuidedBlock, GlobalContextExtractor,
                              InputInjection, act_cfg_for, default_norm_cfg,
                              norm_act)
+from .norm_eval import NormEvalBackbone
 
 __all__ = [
     'ContextGuidedBlock', 'GlobalContextExtractor', 'InputInjection',
-    'act_cfg_for', 'default_norm_cfg', 'norm_act'
+    'NormEvalBackbone', 'act_cfg_for', 'default_norm_cfg', 'norm_act'
 ]
