@@ -52,10 +52,11 @@ def test_missing_label_files_named(cityscapes):
 
 
 def test_config_path_missing(capsys):
-    with pytest.raises(SystemExit, match='^2$'):
+    with pytest.raises(SystemExit, match='^error: config file') as exit_:
         run_train_cli(['nope.py'])
-    assert re.match(r"error: config file 'nope\.py' does not exist",
-                    capsys.readouterr().err)
+    assert exit_.value.code == 2
+    assert re.fullmatch(r"error: config file 'nope\.py' does not exist.*\n",
+                        capsys.readouterr().err)
 
 
 def test_checkpoint_classes_mismatch(tmp_path):
@@ -68,8 +69,9 @@ def test_checkpoint_classes_mismatch(tmp_path):
 
 
 def test_test_cli_missing_checkpoint(tmp_path, capsys):
-    with pytest.raises(SystemExit, match='^2$'):
+    with pytest.raises(SystemExit, match='^error: checkpoint') as exit_:
         run_test_cli([CONFIG, str(tmp_path / 'none.pth')])
-    assert re.match(r"error: checkpoint '.*none\.pth' does not exist",
-                    capsys.readouterr().err)
+    assert exit_.value.code == 2
+    assert re.fullmatch(r"error: checkpoint '.*none\.pth' does not exist\n",
+                        capsys.readouterr().err)
 
