@@ -27,7 +27,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
 from cgnet_mm.utils.images import ImageError, read_image
-from cgnet_mm.utils.zoo import PACKAGE_DIR, MIM_DIR, find_model, verify
+from cgnet_mm.utils.zoo import (PACKAGE_DIR, MIM_DIR, cached_download,
+                                find_model, verify)
 
 DEFAULT_MODEL = 'cgnet_360x360_4k_camvid_cpu'
 DEMO_IMAGE = osp.join(PACKAGE_DIR, 'assets', 'camvid_demo.jpg')
@@ -36,11 +37,16 @@ Image = Union[str, np.ndarray]
 
 
 def shipped_checkpoint(name: str = DEFAULT_MODEL) -> tuple:
-    """(config path, verified checkpoint path) of a zoo entry whose weights
-    ship inside the package."""
+    """(config path, verified checkpoint path) of the zoo entry ``name``:
+    weights that ship inside the package are hash-checked in place, those
+    behind a URL are downloaded once into torch's hub cache and checked."""
     entry = find_model(name)
-    path = osp.join(PACKAGE_DIR, entry['Weights'])
-    verify(path, entry.get('SHA256'), f'the zoo entry {name!r}')
+    weights = entry['Weights']
+    if '://' in weights:
+        path = cached_download(weights)
+    else:
+        path = osp.join(PACKAGE_DIR, weights)
+        verify(path, entry.get('SHA256'), f'the zoo entry {name!r}')
     return osp.join(MIM_DIR, entry['Config']), path
 
 
@@ -63,7 +69,10 @@ def init_segmentor(config: Optional[str] = None,
                    fast: Optional[str] = None,
                    calibration=None):
     """mmseg's ``init_model`` with cgnet_mm's shipped CamVid model as the
-    default; pass a config and checkpoint for any other model.
+    default. ``config`` may also name a zoo entry
+    (``init_segmentor('sgcpnet_360x360_4k_camvid_cpu')``, names as in
+    ``mim search cgnet_mm``), whose verified weights are used unless
+    ``checkpoint`` is given; or pass a config file and checkpoint.
 
     ``fast='fp32'`` or ``'int8'`` returns a :class:`FastSegmentor` for CPU
     instead; int8 calibrates on ``calibration`` (a folder or list of
@@ -73,9 +82,11 @@ def init_segmentor(config: Optional[str] = None,
     if fast is not None:  # imported here: it loads torch's compiler
         from cgnet_mm.deploy.fast import FastSegmentor, check_mode
         check_mode(fast, device)
-    if config is None:
-        config, default_ckpt = shipped_checkpoint()
-        checkpoint = checkpoint or default_ckpt
+    if config is None or (isinstance(config, str)
+                          and not config.endswith('.py')
+                          and not osp.exists(config)):
+        config, zoo_ckpt = shipped_checkpoint(config or DEFAULT_MODEL)
+        checkpoint = checkpoint or zoo_ckpt
     elif checkpoint is not None:  # mmseg only warns on a class mismatch
         from cgnet_mm.tools.checks import check_checkpoint, load_config
         check_checkpoint(config if isinstance(config, Config) else

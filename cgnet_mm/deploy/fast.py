@@ -123,6 +123,29 @@ def dynamic_hw() -> dict:
 
 
 @torch.no_grad()
+def smallest_side(model: nn.Module, sample: torch.Tensor) -> int:
+    """The smallest image side a graph captured with dynamic height and
+    width on ``sample`` runs: torch.export specialises a feature map side of
+    1 px, so every (non-global) feature map must keep >= 2 px, i.e. sides
+    must exceed the deepest stride (128 for SGCPNet's P7, 8 for CGNet).
+    The stride is measured on ``sample`` and rounded up to a power of two."""
+    ratios = []
+
+    def record(module, inputs, output):
+        if isinstance(output, torch.Tensor) and output.dim() == 4:
+            ratios.extend(size / side for size, side in
+                          zip(sample.shape[2:], output.shape[2:]) if side > 1)
+
+    hooks = [m.register_forward_hook(record) for m in model.modules()]
+    try:
+        model(sample)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return 2**int(np.ceil(np.log2(max(ratios)))) + 1
+
+
+@torch.no_grad()
 def quantize_int8(model: ExportableSegmentor,
                   images: Sequence[np.ndarray]) -> nn.Module:
     """``model`` with static int8 quantization, calibrated on ``images``
@@ -141,7 +164,9 @@ def quantize_int8(model: ExportableSegmentor,
     prepared = prepare_pt2e(graph, quantizer)
     for sample in samples:
         prepared(sample)
-    return convert_pt2e(prepared)
+    quantized = convert_pt2e(prepared)
+    quantized.smallest_side = smallest_side(model, samples[0])
+    return quantized
 
 
 def fast_module(segmentor: nn.Module, mode: str,
@@ -173,9 +198,16 @@ class FastSegmentor:
         self.cfg = getattr(segmentor, 'cfg', None)
         self.dataset_meta = getattr(segmentor, 'dataset_meta', {})
         self.align_corners = segmentor.decode_head.align_corners
+        self.smallest_side = getattr(self.module, 'smallest_side', 1)
         self._compiled = torch.compile(self.module, dynamic=False)
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        if min(image.shape[2:]) < self.smallest_side:
+            raise FastPathError(
+                f'fast={self.mode!r} runs images whose sides are at least '
+                f'{self.smallest_side} px for this model; this one is '
+                f'{image.shape[2]}x{image.shape[3]}. Resize it up, or use '
+                "fast='fp32', which takes any size")
         # freezing is read when a new size compiles; as a torch.compile
         # option it comes too late for the int8 weight prepacking
         with torch.no_grad(), inductor_config.patch(freezing=True):

@@ -35,7 +35,7 @@ def demo(image: str = DEMO_IMAGE, out: str = 'cgnet_demo.png',
          device: str = 'cpu', fast: Optional[str] = None,
          calibration: Optional[str] = None) -> Tuple[str, str]:
     """Writes the overlay and legend PNGs (each atomically); returns their
-    paths."""
+    paths. ``config`` is a config file or a zoo model name."""
     check_out(out)
     read_bgr(image)  # a bad image is refused before the model loads
     model = init_segmentor(config, checkpoint, device, fast, calibration)
@@ -56,6 +56,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='image file (default: a bundled CamVid scene)')
     parser.add_argument('--out', default='cgnet_demo.png',
                         help='overlay PNG to write (default: cgnet_demo.png)')
+    parser.add_argument('--model', help='a zoo model by name (mim search '
+                        'cgnet_mm), e.g. sgcpnet_360x360_4k_camvid_cpu')
     parser.add_argument('--config', help='another model: its config ...')
     parser.add_argument('--checkpoint', help='... and checkpoint')
     parser.add_argument('--device', default='cpu')
@@ -69,7 +71,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     if bool(args.config) != bool(args.checkpoint):
         raise BadValueError('--config and --checkpoint go together')
-    out, legend = demo(args.image, args.out, args.config, args.checkpoint,
+    if args.model and args.config:
+        raise BadValueError('--model and --config/--checkpoint exclude each '
+                            'other; give one')
+    out, legend = demo(args.image, args.out, args.model or args.config,
+                       args.checkpoint,
                        args.device, args.fast, args.calibration)
     print(f'wrote {out} and {legend}')
 

@@ -53,6 +53,7 @@ def test_int8_argmax_agreement_on_fixed_input(shipped, int8):
 
 def test_api_and_segment_with_int8(int8):
     assert int8.dataset_meta['classes'][0] == 'Sky'
+    assert int8.smallest_side == 9  # CGNet's deepest stride is 8
     label = segment(int8, DEMO_IMAGE)  # resized to 360x480 as the config
     reference = segment(init_segmentor(), DEMO_IMAGE)
     assert label.shape == reference.shape == (180, 240)

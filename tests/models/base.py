@@ -21,6 +21,7 @@ from mmseg.registry import DATASETS, MODELS
 
 from cgnet_mm.apis import build_segmentor
 from cgnet_mm.deploy import ExportableSegmentor, FastSegmentor, export_onnx
+from cgnet_mm.deploy.fast import FastPathError
 from cgnet_mm.deploy.onnx_export import real_looking_input
 from cgnet_mm.utils.zoo import ZooError
 from tests.conftest import (CONFIGS, params_without_grad, randomize,
@@ -78,6 +79,9 @@ class ModelTester:
     image_size: Tuple[int, int] = (136, 160)
     # int8 on random weights: logits close to fp32, argmax not meaningful
     int8_min_cosine: float = 0.9
+    # the smallest side the dynamic int8 graph runs (deepest stride + 1);
+    # None: not pinned
+    int8_smallest_side: Optional[int] = None
     # a test module that already checks both fast paths on trained weights
     # (compiling a model costs minutes on 2 cores: not twice)
     fast_paths_checked_by: Optional[str] = None
@@ -155,6 +159,13 @@ class ModelTester:
         cosine = torch.nn.functional.cosine_similarity(
             out.flatten(), ref.flatten(), dim=0)
         assert cosine >= self.int8_min_cosine
+        if self.int8_smallest_side:
+            side = fast.smallest_side
+            assert side == self.int8_smallest_side
+            with pytest.raises(FastPathError, match=rf'sides are at least '
+                               rf'{side} px for this model; this one is '
+                               rf'{side - 1}x{self.image_size[1]}'):
+                fast(real_looking_input((side - 1, self.image_size[1])))
 
     def test_flip_tta_averages_softmax_of_both_views(self, cityscapes,
                                                      tmp_path):
