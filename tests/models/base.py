@@ -2,9 +2,9 @@
 model family runs the same checks through one of its real Cityscapes
 configs; its test file is a subclass naming the config and its figures.
 
-Checks: build from config (parameter count), decode-head output at the
-head's stride and logits at the input size, a gradient for every
-parameter, ONNX export parity, the fast fp32 and int8 CPU paths, flip TTA,
+Checks: build from config (parameter count), a `cgnet-mm benchmark` row,
+decode-head output at the head's stride and logits at the input size, a
+gradient for every parameter, ONNX export parity, the fast fp32 and int8 CPU paths, flip TTA,
 hash-checked loading from a URL, and `mim train` / kill / `--resume` /
 `mim test`.
 """
@@ -23,6 +23,7 @@ from cgnet_mm.apis import build_segmentor
 from cgnet_mm.deploy import ExportableSegmentor, FastSegmentor, export_onnx
 from cgnet_mm.deploy.fast import FastPathError
 from cgnet_mm.deploy.onnx_export import real_looking_input
+from cgnet_mm.tools.benchmark import benchmark_config
 from cgnet_mm.utils.zoo import ZooError
 from tests.conftest import (CONFIGS, params_without_grad, randomize,
                             serve_directory)
@@ -117,6 +118,14 @@ class ModelTester:
         assert head.shape == (1, classes, -(-size[0] // stride),
                               -(-size[1] // stride))
         assert logits.shape == (1, classes, *size)
+
+    def test_benchmark_row(self):
+        """`cgnet-mm benchmark` takes the config: counts, memory, latency."""
+        row = benchmark_config(self.config_path, shape=self.image_size,
+                               warmup=0, repeat=1)
+        assert row['params'] == self.num_params
+        assert row['flops'] > 0 and row['mem_mib_cpu'] > 0
+        assert row['latency_ms_cpu'] > 0
 
     def test_every_parameter_gets_a_gradient(self):
         cfg = Config.fromfile(self.config_path)
