@@ -61,6 +61,23 @@ def test_config_without_checkpoint(bad_input):
               'error: --config and --checkpoint go together')
 
 
+def test_model_with_config(bad_input, tmp_path):
+    ckpt = save_segmentor_checkpoint(CAMVID, tmp_path / 'camvid.pth')
+    bad_input('demo: --model together with --config/--checkpoint', main,
+              ['--model', 'cgnet_360x360_4k_camvid_cpu', '--config', CAMVID,
+               '--checkpoint', ckpt, '--out', tmp_path / 'o.png'],
+              'error: --model and --config/--checkpoint exclude each other; '
+              'give one')
+
+
+def test_unknown_model_name(bad_input, tmp_path):
+    bad_input('demo: an unknown --model name', main,
+              ['--model', 'cgnet_camvid', '--out', tmp_path / 'o.png'],
+              r"error: no model called 'cgnet_camvid' in the cgnet_mm zoo; "
+              r'known: .*cgnet_360x360_4k_camvid_cpu')
+    assert not osp.exists(tmp_path / 'o.png')
+
+
 def test_checkpoint_of_other_class_count(bad_input, tmp_path):
     ckpt = save_segmentor_checkpoint(CITYSCAPES, tmp_path / 'city19.pth')
     bad_input('demo: a 19-class checkpoint with an 11-class config', main,
