@@ -5,8 +5,10 @@ configs; its test file is a subclass naming the config and its figures.
 Checks: build from config (parameter count), a `cgnet-mm benchmark` row,
 decode-head output at the head's stride and logits at the input size, a
 gradient for every parameter, ONNX export parity, the fast fp32 and int8 CPU paths, flip TTA,
-hash-checked loading from a URL, and `mim train` / kill / `--resume` /
-`mim test`.
+hash-checked loading from a URL, `mim train` / kill / `--resume` /
+`mim test`, and, for a family whose CamVid weights ship in the package,
+their hash and size against the zoo entry, offline use by zoo name and their
+val mIoU on the real CamVid (when ../shared has it).
 """
 import hashlib
 import os.path as osp
@@ -19,14 +21,17 @@ from mmengine.dataset import pseudo_collate
 from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import DATASETS, MODELS
 
-from cgnet_mm.apis import build_segmentor
+from mmengine.runner import Runner
+
+from cgnet_mm.apis import (DEMO_IMAGE, build_segmentor, init_segmentor,
+                           segment, shipped_checkpoint)
 from cgnet_mm.deploy import ExportableSegmentor, FastSegmentor, export_onnx
 from cgnet_mm.deploy.fast import FastPathError
 from cgnet_mm.deploy.onnx_export import real_looking_input
 from cgnet_mm.tools.benchmark import benchmark_config
-from cgnet_mm.utils.zoo import ZooError
+from cgnet_mm.utils.zoo import ZooError, find_model, sha256_of
 from tests.conftest import (CONFIGS, params_without_grad, randomize,
-                            serve_directory)
+                            serve_directory, shared_or_skip)
 from tests.e2e.mim_flow import needs_mim, train_kill_resume_test
 
 # a config, testing at the synthetic Cityscapes images' own size
@@ -86,6 +91,10 @@ class ModelTester:
     # a test module that already checks both fast paths on trained weights
     # (compiling a model costs minutes on 2 cores: not twice)
     fast_paths_checked_by: Optional[str] = None
+    # the family's CamVid weights shipped in the package (zoo name) and the
+    # largest file its issue allows, in MiB; None: none shipped yet
+    shipped: Optional[str] = None
+    shipped_max_mib: float = 0.0
 
     def _skip_if_fast_paths_checked(self):
         if self.fast_paths_checked_by:
@@ -226,3 +235,42 @@ class ModelTester:
     @needs_mim
     def test_mim_train_kill_resume_test(self, cityscapes, tmp_path):
         train_kill_resume_test(self.config_path, cityscapes, tmp_path)
+
+    def _shipped_or_skip(self) -> str:
+        if self.shipped is None:
+            pytest.skip('no trained weights of this family ship yet')
+        return self.shipped
+
+    def test_shipped_weights_match_zoo_entry(self):
+        name = self._shipped_or_skip()
+        config, ckpt = shipped_checkpoint(name)
+        entry = find_model(name)
+        assert sha256_of(ckpt) == entry['SHA256']
+        assert osp.basename(ckpt).endswith(f'-{entry["SHA256"][:8]}.pth')
+        assert osp.getsize(ckpt) <= self.shipped_max_mib * 2**20
+        assert entry['Metadata']['Parameters'] == sum(
+            p.numel() for p in build_segmentor(Config.fromfile(config),
+                                               ckpt).parameters())
+
+    def test_shipped_model_segments_offline_by_name(self):
+        model = init_segmentor(self._shipped_or_skip())
+        label = segment(model, DEMO_IMAGE)
+        classes = len(model.dataset_meta['classes'])
+        assert label.max() < classes
+        # a trained model finds several classes in the road scene
+        assert len(set(label.flatten().tolist())) >= 4
+
+    def test_shipped_val_miou_at_least_reported(self, tmp_path):
+        """The weights reach the zoo entry's CamVid val mIoU minus 0.5."""
+        name = self._shipped_or_skip()
+        root = shared_or_skip('data', 'camvid')
+        config, ckpt = shipped_checkpoint(name)
+        cfg = Config.fromfile(config)
+        cfg.test_dataloader.dataset.data_root = root
+        cfg.test_dataloader.num_workers = 0
+        cfg.test_dataloader.persistent_workers = False
+        cfg.load_from = ckpt
+        cfg.work_dir = str(tmp_path)
+        metrics = Runner.from_cfg(cfg).test()
+        reported = find_model(name)['Results']['Metrics']['mIoU']
+        assert metrics['mIoU'] >= reported - 0.5

@@ -86,3 +86,5 @@ class TestCGNetModel(ModelTester):
     config = 'cgnet_512x1024_60k_cityscapes.py'
     num_params = 496325
     fast_paths_checked_by = 'tests/deploy/test_fast.py'
+    shipped = 'cgnet_360x360_4k_camvid_cpu'
+    shipped_max_mib = 2.5  # issue 11
