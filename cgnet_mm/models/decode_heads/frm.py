@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmseg.models.decode_heads.dnl_head import DisentangledNonLocal2d
-from mmseg.models.decode_heads.fpn_head import FPNHead
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.necks import FPN
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 
@@ -131,20 +131,35 @@ class FeatureRefinementModule(BaseModule):
             conv_cfg=conv_cfg, norm_cfg=default_norm_cfg(norm_cfg),
             mode='embedded_gaussian', temperature=temperature)
 
+    def init_weights(self):
+        """As DNLNet, but the DNL block's output BN starts from N(0, 0.01)
+        weights (mmcv's ``zeros_init=False``) instead of zeros: with zeros
+        its convolutions get no gradient until that BN has moved."""
+        super().init_weights()
+        self.dnl.init_weights(zeros_init=False)
+
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         return self.dnl(self.reduce(self.aggregation(feats)))
 
 
 @MODELS.register_module()
-class FRMHead(FPNHead):
+class FRMHead(BaseDecodeHead):
     """The FRM network's decoder: FRM on F1-F4, mmseg's ``FPN`` on
-    ``[F1, F2, F3, FRM]`` and mmseg's Semantic FPN head, predicting at 1/4;
-    in training, cross-entropy (``loss_decode``) plus the contrastive term
+    ``[F1, F2, F3, FRM]`` and a Semantic FPN head predicting at 1/4; in
+    training, cross-entropy (``loss_decode``) plus the contrastive term
     (``loss_contrast``) on a projection of the summed 1/4 feature.
+
+    The Semantic FPN head is mmseg's ``FPNHead`` (level i: max(1, i) 3x3
+    conv + BN + ReLU, each followed by a 2x bilinear upsampling for i > 0;
+    the levels summed at 1/4) except that each upsampling goes to the size
+    of the next finer FPN level instead of a scale factor of 2: equal where
+    sizes halve exactly, and it keeps odd sizes aligned and the exported
+    graphs free of size guards.
 
     Args:
         in_channels (Sequence[int]): Widths of the four backbone stages.
-        feature_strides (Sequence[int]): Their strides.
+        channels (int): Width of the Semantic FPN head.
+        feature_strides (Sequence[int]): Strides of the stages.
             Default: (4, 8, 16, 32).
         frm_channels (int): Width of the refined feature. Default: 256.
         fpn_channels (int): FPN width. Default: 256.
@@ -155,12 +170,13 @@ class FRMHead(FPNHead):
         loss_contrast (dict, optional): The contrastive loss; None trains
             with ``loss_decode`` alone and builds no projection.
             Default: None.
-        **kwargs: :class:`BaseDecodeHead` arguments (``channels``: width of
-            the Semantic FPN head, ``num_classes``, ``norm_cfg``, ...).
+        **kwargs: other :class:`BaseDecodeHead` arguments (``num_classes``,
+            ``norm_cfg``, ``loss_decode``, ...).
     """
 
     def __init__(self,
                  in_channels: Sequence[int],
+                 channels: int,
                  feature_strides: Sequence[int] = (4, 8, 16, 32),
                  frm_channels: int = 256,
                  fpn_channels: int = 256,
@@ -173,14 +189,19 @@ class FRMHead(FPNHead):
             raise ValueError('FRMHead takes the 4 backbone stages F1-F4, got '
                              f'in_channels={tuple(in_channels)}')
         kwargs.setdefault('in_index', (0, 1, 2, 3))
-        super().__init__(feature_strides=tuple(feature_strides),
-                         in_channels=[fpn_channels] * 4, **kwargs)
-        # FPNHead's in_channels are the FPN's; the backbone's are kept here
-        self.stage_channels = tuple(in_channels)
+        super().__init__(list(in_channels), channels,
+                         input_transform='multiple_select', **kwargs)
         self.frm = FeatureRefinementModule(
             in_channels, feature_strides, frm_channels, dnl_reduction,
             dnl_temperature, self.conv_cfg, self.norm_cfg, self.act_cfg)
         self.fpn = FPN([*in_channels[:3], frm_channels], fpn_channels, 4)
+        conv = dict(kernel_size=3, padding=1, conv_cfg=self.conv_cfg,
+                    norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
+        self.scale_heads = nn.ModuleList(
+            nn.ModuleList(
+                ConvModule(fpn_channels if k == 0 else channels, channels,
+                           **conv) for k in range(max(1, level)))
+            for level in range(4))
         if loss_contrast is None:
             self.loss_contrast = None
             self.projector = None
@@ -189,19 +210,23 @@ class FRMHead(FPNHead):
                 deepcopy(loss_contrast),
                 default_args=dict(ignore_index=self.ignore_index))
             self.projector = nn.Sequential(
-                ConvModule(self.channels, self.channels, 1,
-                           norm_cfg=self.norm_cfg, act_cfg=self.act_cfg),
-                nn.Conv2d(self.channels, proj_channels, 1))
+                ConvModule(channels, channels, 1, norm_cfg=self.norm_cfg,
+                           act_cfg=self.act_cfg),
+                nn.Conv2d(channels, proj_channels, 1))
 
     def decode(self, inputs: List[torch.Tensor]) -> torch.Tensor:
         """The summed 1/4 feature of the Semantic FPN head."""
-        f1, f2, f3, f4 = self._transform_inputs(inputs)
-        feats = self.fpn([f1, f2, f3, self.frm([f1, f2, f3, f4])])
-        out = self.scale_heads[0](feats[0])
-        for head, feat in zip(self.scale_heads[1:], feats[1:]):
-            out = out + F.interpolate(head(feat), size=out.shape[2:],
+        stages = self._transform_inputs(inputs)
+        feats = self.fpn([*stages[:3], self.frm(stages)])
+        out = 0
+        for level, (convs, x) in enumerate(zip(self.scale_heads, feats)):
+            for k, conv in enumerate(convs):
+                x = conv(x)
+                if level:
+                    x = F.interpolate(x, size=feats[level - k - 1].shape[2:],
                                       mode='bilinear',
                                       align_corners=self.align_corners)
+            out = out + x
         return out
 
     def forward(self, inputs: List[torch.Tensor]) -> torch.Tensor:
