@@ -26,8 +26,10 @@ code where it applies:
   temperature 0.05) and no feed-forward layer after it;
 * the refined 1/32 feature re-enters the decoder in place of F4 as the top
   input of mmseg's ``FPN`` (256 channels), and the decoder is Semantic FPN
-  (mmseg's ``FPNHead``: 128 channels, every level brought to 1/4 and
+  (as mmseg's ``FPNHead``: 128 channels, every level brought to 1/4 and
   summed), the segmentation decoder of the VAN paper;
+* the DNL block's output BN starts from small random weights, not zeros
+  (see ``FeatureRefinementModule.init_weights``);
 * the contrastive loss (``PixelContrastLoss``) acts on a 2-layer 1x1
   projection (256-d) of the summed 1/4 decoder feature, training only;
 * the VAN variant, B0 (the smallest, "light-weight"), and the input size
