@@ -128,7 +128,7 @@ def _samples(n, size, num_classes):
 
 def test_head_losses_and_fpn_entry():
     head = _head().train()
-    assert head.stage_channels == (8, 16, 24, 32)
+    assert head.in_channels == [8, 16, 24, 32]
     # the FPN's top input is the refined feature, not F4
     assert [c.conv.in_channels for c in head.fpn.lateral_convs] == \
         [8, 16, 24, 32]

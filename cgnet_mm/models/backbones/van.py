@@ -67,8 +67,9 @@ class VANBlock(MSCABlock):
 
     def __init__(self, channels: int, mlp_ratio: float, drop_path: float,
                  act_cfg: dict, norm_cfg: dict):
-        super().__init__(channels, mlp_ratio=mlp_ratio, drop_path=drop_path,
-                         act_cfg=deepcopy(act_cfg), norm_cfg=deepcopy(norm_cfg))
+        super().__init__(channels, mlp_ratio=mlp_ratio,
+                         drop_path=drop_path, act_cfg=deepcopy(act_cfg),
+                         norm_cfg=deepcopy(norm_cfg))
         self.attn.spatial_gating_unit = LargeKernelAttention(channels)
 
 
