@@ -1,4 +1,5 @@
 from .cgnet import CGNet
 from .sgcpnet import SGCPHead, SGCPNet
+from .van import VAN
 
-__all__ = ['CGNet', 'SGCPHead', 'SGCPNet']
+__all__ = ['CGNet', 'SGCPHead', 'SGCPNet', 'VAN']

@@ -1,0 +1,3 @@
+from .frm import FeatureRefinementModule, FRMHead, MultiStageAggregation
+
+__all__ = ['FRMHead', 'FeatureRefinementModule', 'MultiStageAggregation']
