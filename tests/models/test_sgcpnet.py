@@ -15,6 +15,8 @@ class TestSGCPNetModel(ModelTester):
     config = 'sgcpnet_1024x1024_29k_cityscapes.py'
     num_params = 607826
     int8_smallest_side = 129  # P7 at 1/128 keeps 2 px
+    shipped = 'sgcpnet_360x360_4k_camvid_cpu'
+    shipped_max_mib = 4.0  # issue 14
 
 
 def _params(module: torch.nn.Module) -> int:

@@ -131,7 +131,8 @@ def test_shipped_index_entries():
     index = load_index()
     assert set(index) == {'cgnet_512x1024_60k_cityscapes',
                           'cgnet_680x680_60k_cityscapes',
-                          'cgnet_360x360_4k_camvid_cpu'}
+                          'cgnet_360x360_4k_camvid_cpu',
+                          'sgcpnet_360x360_4k_camvid_cpu'}
     assert index['cgnet_360x360_4k_camvid_cpu']['Metadata'][
         'Parameters'] == 494269
     for name in ('cgnet_512x1024_60k_cityscapes',
