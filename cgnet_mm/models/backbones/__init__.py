@@ -1,4 +1,5 @@
 from .cgnet import CGNet
+from .efficientformer_v2 import EfficientFormerV2
 from .sgcpnet import SGCPHead, SGCPNet
 
-__all__ = ['CGNet', 'SGCPHead', 'SGCPNet']
+__all__ = ['CGNet', 'EfficientFormerV2', 'SGCPHead', 'SGCPNet']

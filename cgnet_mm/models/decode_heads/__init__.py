@@ -1,0 +1,3 @@
+from .cgrseg_head import CGRSegHead
+
+__all__ = ['CGRSegHead']
