@@ -5,10 +5,12 @@ EfficientFormerV2 (timm's parameter names) + CGRSegHead.
 Every source key is mapped by an explicit rule or explicitly dropped: the
 backbone's ImageNet bias tables and index buffers, which the authors'
 forward never reads (``attention_biases``, ``attention_bias_idxs``), and
-the segmentation index tables (``attention_bias_idxs_seg``), which timm
-recomputes and which are checked equal to ours. A key no rule covers, a
-parameter our model lacks or one of another shape stops the conversion.
-The variant (T/B/L) and head sizes are read from the weights.
+the segmentation index tables (``attention_bias_idxs_seg``), which our
+layers compute and which are checked equal to ours. A key no rule covers,
+a parameter our model lacks or one of another shape stops the conversion.
+The variant (T/B/L) and head sizes are read from the weights. The same
+backbone rules map Snap Research's ImageNet release (the authors' starting
+point) onto our backbone (:func:`convert_snap_backbone`).
 """
 import re
 from collections import OrderedDict

@@ -20,6 +20,7 @@ from cgnet_mm.tools.convert_cgrseg import (convert_cgrseg,
 from tests.conftest import CONFIGS, randomize
 from tests.models.base import ModelTester
 from tests.models.original_cgrseg import EfficientFormer, OriginalCGRSeg
+from tests.test_configs import NO_GRAD_AT_INIT
 
 ADE = {v: osp.join(CONFIGS, f'cgrseg_{v.lower()}_512x512_160k_ade20k.py')
        for v in 'TBL'}
@@ -27,7 +28,8 @@ ADE = {v: osp.join(CONFIGS, f'cgrseg_{v.lower()}_512x512_160k_ade20k.py')
 
 class TestCGRSegModel(ModelTester):
     config = 'cgrseg_t_512x1024_160k_cityscapes.py'
-    num_params = 9_346_099
+    num_params = 9_347_748
+    no_grad_at_init = NO_GRAD_AT_INIT['cgnet_mm.CGRSegHead']
 
 
 def build(variant: str, pretrained: bool = False) -> torch.nn.Module:
@@ -352,3 +354,21 @@ def test_authors_recipe_in_the_configs():
     large = Config.fromfile(ADE['L']).model
     assert (large.backbone.arch, large.decode_head.band_kernel_size,
             large.decode_head.context_band_kernel_size) == ('l', 9, 9)
+
+
+def test_zero_initialised_dpg_layer_opens_after_one_step():
+    """After one SGD step the DPG head's last conv is no longer zero and
+    every parameter gets a gradient."""
+    from tests.conftest import params_without_grad
+    cfg = Config.fromfile(osp.join(CONFIGS, TestCGRSegModel.config))
+    torch.manual_seed(0)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    model.init_weights()
+    assert sorted(params_without_grad(model, 19)) == \
+        sorted(NO_GRAD_AT_INIT['cgnet_mm.CGRSegHead'])
+    last = model.decode_head.dpg.channel_mul_conv[-1]
+    with torch.no_grad():
+        for param in last.parameters():
+            param -= 0.1 * param.grad
+    model.zero_grad()
+    assert params_without_grad(model, 19) == []

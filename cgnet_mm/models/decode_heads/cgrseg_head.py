@@ -20,7 +20,7 @@ variants never change are fixed (depth-wise strip convs, ``ratio=1``;
 depth-wise ``linear_fuse``, ``is_dw=True``; RCA as the token mixer).
 """
 from copy import deepcopy
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -105,6 +105,23 @@ class RCM(BaseModule):
         return x + out * self.gamma.view(1, -1, 1, 1)
 
 
+def adaptive_avg_pool(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+    """``F.adaptive_avg_pool2d`` (bins from floor(i * L / n) to
+    ceil((i + 1) * L / n)) computed from cumulative sums: one graph for
+    every input size, where torch.export fixes the ATen op's bins to the
+    traced shapes (the exported ONNX graph then indexes out of range)."""
+    for dim, bins in ((2, size[0]), (3, size[1])):
+        length = x.shape[dim]
+        index = torch.arange(bins, device=x.device)
+        start = index * length // bins
+        end = ((index + 1) * length + bins - 1) // bins
+        sums = F.pad(x.cumsum(dim), (0, 0, 1, 0) if dim == 2 else (1, 0))
+        shape = (1, 1, -1, 1) if dim == 2 else (1, 1, 1, -1)
+        x = (sums.index_select(dim, end) - sums.index_select(dim, start)) / \
+            (end - start).to(x.dtype).view(shape)
+    return x
+
+
 class PyramidPoolAgg(nn.Module):
     """Average-pools every input to the size of the last one divided by
     ``stride`` (rounded up) and concatenates them on channels."""
@@ -117,8 +134,7 @@ class PyramidPoolAgg(nn.Module):
         height, width = inputs[-1].shape[2:]
         size = ((height - 1) // self.stride + 1,
                 (width - 1) // self.stride + 1)
-        return torch.cat([F.adaptive_avg_pool2d(x, size) for x in inputs],
-                         dim=1)
+        return torch.cat([adaptive_avg_pool(x, size) for x in inputs], dim=1)
 
 
 class FuseBlock(BaseModule):
@@ -256,6 +272,12 @@ class CGRSegHead(BaseDecodeHead):
                     align_corners=False))
             x = self.fuse_blocks[level](self.spatial_rcms[level](local),
                                         shares[level])
-        coarse = self.cls_seg(self.linear_fuse(x))
+        # the classifier predicts twice (shared weights, as the authors');
+        # the first call is functional so that the int8 quantizer sees two
+        # single-output convs instead of one module with two outputs
+        fused = self.linear_fuse(x)
+        if self.dropout is not None:
+            fused = self.dropout(fused)
+        coarse = F.conv2d(fused, self.conv_seg.weight, self.conv_seg.bias)
         guided = self.dpg(x, class_prototypes(x, coarse))
         return self.cls_seg(guided + x)
