@@ -66,11 +66,12 @@ _RCM_RULES = [
     (r'gamma', 'gamma'),
 ]
 _HEAD_RULES = [
-    (rf'linear_fuse\.conv\.weight', 'linear_fuse.conv.weight'),
+    (r'linear_fuse\.conv\.weight', 'linear_fuse.conv.weight'),
     (rf'linear_fuse\.bn\.{_BN}', r'linear_fuse.bn.\1'),
     (rf'SIM\.(\d+)\.fuse1\.conv\.weight',
      r'fuse_blocks.\1.local_embedding.conv.weight'),
-    (rf'SIM\.(\d+)\.fuse1\.bn\.{_BN}', r'fuse_blocks.\1.local_embedding.bn.\2'),
+    (rf'SIM\.(\d+)\.fuse1\.bn\.{_BN}',
+     r'fuse_blocks.\1.local_embedding.bn.\2'),
     (rf'SIM\.(\d+)\.fuse2\.conv\.weight',
      r'fuse_blocks.\1.global_embedding.conv.weight'),
     (rf'SIM\.(\d+)\.fuse2\.bn\.{_BN}',
@@ -176,8 +177,8 @@ _ARCHS = {48: 's1', 64: 's2', 80: 'l'}
 def infer_model_args(state: Dict[str, torch.Tensor]) -> dict:
     """Backbone ``arch`` and head sizes of a converted state dict."""
     try:
-        width = state['backbone.stages.1.blocks.0.mlp.fc2.conv.weight'].shape[0]
-        arch = _ARCHS[width]
+        arch = _ARCHS[state[
+            'backbone.stages.1.blocks.0.mlp.fc2.conv.weight'].shape[0]]
         channels = state['decode_head.linear_fuse.conv.weight'].shape[0]
         return dict(
             arch=arch,

@@ -104,7 +104,7 @@ def _conv_counts(model: torch.nn.Module, size) -> tuple:
 
     def count(conv, inputs, output):
         nonlocal macs, bias_adds
-        per_output = conv.in_channels // conv.groups * conv.weight[0, 0].numel()
+        per_output = conv.weight[0].numel()
         macs += per_output * output.numel()
         bias_adds += output.numel() if conv.bias is not None else 0
 
