@@ -1,8 +1,11 @@
-"""Convert the CGNet authors' checkpoints (wutianyiRosun/CGNet) to cgnet_mm.
+"""Convert authors' checkpoints to cgnet_mm: CGNet's (wutianyiRosun/CGNet,
+``--from original``) and CGRSeg's (nizhenliang/CGRSeg, ``--from cgrseg``,
+see :mod:`cgnet_mm.tools.convert_cgrseg`).
 
 Every source key is mapped by an explicit rule; a key no rule maps, or a
 parameter the model needs that the source lacks, stops the conversion with
-its name. The authors' classifier has no bias, so a zero bias is added.
+its name. The CGNet authors' classifier has no bias, so a zero bias is
+added.
 """
 import argparse
 import os.path as osp
@@ -14,6 +17,7 @@ import torch
 
 from cgnet_mm.models import CGNet
 from cgnet_mm.tools.checks import CheckError
+from cgnet_mm.tools.convert_cgrseg import convert_cgrseg
 from cgnet_mm.utils import cli, safe_load
 from cgnet_mm.utils.atomic import atomic_path, check_writable
 
@@ -132,16 +136,23 @@ def convert_original(source: Dict[str, torch.Tensor]) -> 'OrderedDict':
     return converted
 
 
-def convert_file(src: str, dst: str) -> Dict[str, torch.Tensor]:
-    """Reads ``src`` safely, converts it and writes an mmengine checkpoint
-    (atomically: an existing ``dst`` stays whole until the new one is)."""
+def convert_file(src: str, dst: str,
+                 source_format: str = 'original') -> Dict[str, torch.Tensor]:
+    """Reads ``src`` safely, converts it from ``source_format`` ('original':
+    CGNet, 'cgrseg') and writes an mmengine checkpoint (atomically: an
+    existing ``dst`` stays whole until the new one is); a CGRSeg one records
+    the model arguments read from the weights in its meta."""
     check_writable(dst)
-    state = convert_original(safe_load(src, map_location='cpu'))
+    source = safe_load(src, map_location='cpu')
+    meta = dict(source=osp.basename(src))
+    if source_format == 'cgrseg':
+        state, args = convert_cgrseg(unwrap(source))
+        meta.update(converted_from='nizhenliang/CGRSeg', cgrseg=args)
+    else:
+        state = convert_original(source)
+        meta.update(converted_from='wutianyiRosun/CGNet')
     with atomic_path(dst) as temp:
-        torch.save(
-            dict(state_dict=state,
-                 meta=dict(converted_from='wutianyiRosun/CGNet',
-                           source=osp.basename(src))), temp)
+        torch.save(dict(state_dict=state, meta=meta), temp)
     return state
 
 
@@ -149,8 +160,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog='cgnet-mm convert', description=__doc__.splitlines()[0])
     parser.add_argument('--from', dest='source_format', required=True,
-                        choices=['original'],
-                        help="'original': the authors' CGNet checkpoints")
+                        choices=['original', 'cgrseg'],
+                        help="'original': the authors' CGNet checkpoints; "
+                        "'cgrseg': the CGRSeg authors' (mmseg 0.x layout)")
     parser.add_argument('src', help='source checkpoint')
     parser.add_argument('dst', help='converted checkpoint to write')
     return parser.parse_args(argv)
@@ -159,7 +171,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 @cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    state = convert_file(args.src, args.dst)
+    state = convert_file(args.src, args.dst, args.source_format)
     print(f'converted {len(state)} tensors: {args.src} -> {args.dst}')
 
 
