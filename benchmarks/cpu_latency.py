@@ -303,8 +303,9 @@ def parse_args(argv=None):
     parser.add_argument('--stream', type=int, default=8,
                         help='images per throughput stream (0: no '
                         'throughput table)')
-    parser.add_argument('--stream-batch', type=int, default=2,
-                        help='batch of cgnet_mm_fast_int8 in the stream')
+    parser.add_argument('--stream-batch', type=int, default=1,
+                        help='batch of cgnet_mm_fast_int8 in the stream '
+                        '(> 1 needs its graph captured with any batch)')
     parser.add_argument('--out', default='benchmarks/cpu_latency.json')
     parser.add_argument('--update-readme', metavar='README',
                         help='rewrite its cpu-latency and cpu-throughput '
