@@ -1,5 +1,10 @@
 """CPU latency of CGNet inference paths against mmseg's CGNet, in one run.
 
+The paths: mmseg's and cgnet_mm's eager models, cgnet_mm's fast paths,
+onnxruntime, and OpenVINO (fp32, and int8 quantized by NNCF on the same
+calibration images as cgnet_mm's int8), each skipped with its reason in
+the JSON when its packages are missing.
+
 Every path runs in this one process on the same weights (the shipped
 CamVid model by default), batch 1, fixed torch threads: a warm-up per path
 (which also compiles the compiled paths for that size), then rounds in
@@ -13,6 +18,12 @@ glibc's allocator alone moved the 1024x2048 eager time between ~0.5 and
 them back each call). By default the run first pins malloc's mmap and trim
 thresholds for the whole process, which makes eager, mmseg's path included,
 as fast and as stable as it gets; ``--malloc default`` leaves them.
+
+Throughput: images/s over a stream of ``--stream`` images, for
+cgnet_mm's int8 path (batches of ``--stream-batch``) and OpenVINO's
+int8 (``PERFORMANCE_HINT=THROUGHPUT``: parallel requests from an
+``AsyncInferQueue``), on the same threads, warmed up and interleaved the
+same way; a second table.
 
     python benchmarks/cpu_latency.py --out benchmarks/cpu_latency.json
 """
@@ -31,15 +42,22 @@ from cgnet_mm.apis import build_segmentor, shipped_checkpoint
 from cgnet_mm.deploy import (ExportableSegmentor, FastSegmentor, export_onnx,
                              export_pt2)
 from cgnet_mm.deploy.accuracy import camvid_miou
+from cgnet_mm.deploy.fast import calibration_images
 from cgnet_mm.deploy.fuse import fold_batchnorm
 from cgnet_mm.deploy.onnx_export import real_looking_input
+from cgnet_mm.deploy.openvino_export import (OpenVINOSegmentor,
+                                             compile_model, convert,
+                                             missing_packages, quantize)
 from cgnet_mm.deploy.wrapper import agreement
-from cgnet_mm.tools.benchmark import machine_info, write_report
+from cgnet_mm.tools.benchmark import (machine_info, update_readme,
+                                      write_report)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PATHS = ('mmseg_eager_fp32', 'cgnet_mm_eager_fp32', 'cgnet_mm_bn_folded_fp32',
          'cgnet_mm_fast_fp32', 'cgnet_mm_fast_int8', 'cgnet_mm_pt2_int8',
-         'onnxruntime_fp32')
+         'onnxruntime_fp32', 'openvino_fp32', 'openvino_nncf_int8')
+OPENVINO_PATHS = ('openvino_fp32', 'openvino_nncf_int8')
+STREAM_PATHS = ('cgnet_mm_fast_int8', 'openvino_nncf_int8')
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 
@@ -76,8 +94,17 @@ def ort_session(path: str, threads: int):
         session.run(None, {'image': x.numpy()})[0])
 
 
+def openvino_skip_reason():
+    """Why the OpenVINO paths cannot run here, or None."""
+    missing = missing_packages()
+    return f'{", ".join(missing)} not installed: pip install ' \
+        "'cgnet_mm[openvino]'" if missing else None
+
+
 class Paths:
-    """Builds each path once; the ONNX path per input size (static)."""
+    """Builds each path once; the ONNX path per input size (static), the
+    OpenVINO paths converted (and quantized) once with any input size and
+    reshaped to each size (static) before compiling."""
 
     def __init__(self, args, ours, theirs, tmp):
         self.args, self.ours, self.tmp = args, ours, tmp
@@ -92,6 +119,7 @@ class Paths:
             cgnet_mm_pt2_int8=self._pt2_int8)
         self.fixed = {name: make() for name, make in build.items()
                       if name in args.paths}
+        self.openvino = self._openvino()
 
     def _pt2_int8(self):
         path = osp.join(self.tmp, 'int8.pt2')
@@ -99,13 +127,71 @@ class Paths:
                    calibration=self.args.calibration)
         return torch._inductor.aoti_load_package(path)
 
+    def _openvino(self) -> dict:
+        """The OpenVINO models asked for: fp32 from the ONNX graph, int8 by
+        NNCF on the calibration images at their own size (as cgnet_mm's
+        int8 calibrates)."""
+        wanted = [name for name in OPENVINO_PATHS if name in self.args.paths]
+        if not wanted:
+            return {}
+        fp32 = convert(ExportableSegmentor(self.ours), (360, 480), True,
+                       self.tmp)
+        models = dict(openvino_fp32=fp32)
+        if 'openvino_nncf_int8' in wanted:
+            models['openvino_nncf_int8'] = quantize(
+                fp32.clone(), calibration_images(self.args.calibration))
+        return {name: models[name] for name in wanted}
+
+    def compiled(self, name: str, shape, hint: str = 'LATENCY'):
+        """OpenVINO path ``name`` compiled for input ``shape``."""
+        model = self.openvino[name].clone()
+        model.reshape([1, 3, *shape])
+        return compile_model(model, self.args.threads, hint)
+
     def at(self, shape) -> dict:
         paths = dict(self.fixed)
         if 'onnxruntime_fp32' in self.args.paths:
             path = osp.join(self.tmp, f'{shape[0]}x{shape[1]}.onnx')
             export_onnx(self.ours, path, shape)
             paths['onnxruntime_fp32'] = ort_session(path, self.args.threads)
+        for name in self.openvino:
+            paths[name] = OpenVINOSegmentor(self.compiled(name, shape))
         return paths
+
+    def streams(self, paths: dict, shape, x: torch.Tensor) -> dict:
+        """name -> (run a stream of --stream images, how it runs them)."""
+        runners = {}
+        for name in STREAM_PATHS:
+            if name in self.openvino:
+                runners[name] = self._openvino_stream(name, shape, x)
+            elif name in paths:
+                runners[name] = self._batch_stream(paths[name], x)
+        return runners
+
+    def _batch_stream(self, fn, x):
+        """The stream in batches of --stream-batch, one call each."""
+        batch = torch.cat([x] * self.args.stream_batch)
+
+        def run():
+            for _ in range(self.args.stream // len(batch)):
+                fn(batch)
+
+        return run, dict(batch=len(batch))
+
+    def _openvino_stream(self, name, shape, x):
+        """Parallel requests of OpenVINO's THROUGHPUT hint, as many as it
+        reports optimal, from an AsyncInferQueue."""
+        from openvino import AsyncInferQueue
+        compiled = self.compiled(name, shape, 'THROUGHPUT')
+        queue, image = AsyncInferQueue(compiled), x.numpy()
+
+        def run():
+            for _ in range(self.args.stream):
+                queue.start_async({0: image})
+            queue.wait_all()
+
+        return run, dict(requests=len(queue),
+                         streams=int(compiled.get_property('NUM_STREAMS')))
 
 
 def time_paths(paths: dict, x: torch.Tensor, warmup: int, repeat: int):
@@ -123,6 +209,22 @@ def time_paths(paths: dict, x: torch.Tensor, warmup: int, repeat: int):
                 fn(x)
                 times[name].append((time.perf_counter() - start) * 1000)
     return {n: statistics.median(t) for n, t in times.items()}, first
+
+
+def time_streams(runners: dict, images: int, repeat: int) -> dict:
+    """Images/s of each stream runner: one warm-up stream each, then
+    ``repeat`` interleaved rounds, median."""
+    times = {name: [] for name in runners}
+    with torch.no_grad():
+        for run, _ in runners.values():
+            run()
+        for _ in range(repeat):
+            for name, (run, _) in runners.items():
+                start = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - start)
+    return {name: dict(images_per_s=round(images / statistics.median(t), 2),
+                       **runners[name][1]) for name, t in times.items()}
 
 
 def markdown(report: dict) -> str:
@@ -149,6 +251,32 @@ def markdown(report: dict) -> str:
         lines.append(f'| {name} | ' + ' | '.join(cells) + f' | {diff:.2g} | '
                      f'{100 * agree:.2f}% | '
                      f'{"-" if miou is None else f"{miou:.2f}"} |')
+    lines += [f'\n{name} skipped: {why}.'
+              for name, why in report.get('skipped', {}).items()]
+    return '\n'.join(lines) + '\n'
+
+
+def throughput_markdown(report: dict) -> str:
+    """The stream table, or '' when no stream ran."""
+    rows = [r for r in report['results'] if r.get('throughput')]
+    if not rows:
+        return ''
+    how = dict(cgnet_mm_fast_int8='batches of {batch}',
+               openvino_nncf_int8='THROUGHPUT hint, {requests} parallel '
+               'requests in {streams} streams')
+    lines = [
+        f'Throughput: images/s over a stream of {report["stream"]} copies of '
+        'the bundled photo at each size, on the threads above, median of '
+        f'{report["repeat"]} interleaved rounds after one warm-up stream.',
+        '', '| path | ' + ' | '.join(
+            f'{r["size"][0]}x{r["size"][1]} images/s' for r in rows) +
+        ' | how |', '|' + ' --- |' * (len(rows) + 2)
+    ]
+    for name in rows[0]['throughput']:
+        stats = [r['throughput'][name] for r in rows]
+        lines.append(f'| {name} | ' + ' | '.join(
+            f'{s["images_per_s"]:.1f}' for s in stats) +
+            f' | {how[name].format(**stats[0])} |')
     return '\n'.join(lines) + '\n'
 
 
@@ -172,10 +300,20 @@ def parse_args(argv=None):
                         '(skipped when it does not exist)')
     parser.add_argument('--calibration', help='int8 calibration images '
                         '(default: <camvid>/train, else the bundled scene)')
+    parser.add_argument('--stream', type=int, default=8,
+                        help='images per throughput stream (0: no '
+                        'throughput table)')
+    parser.add_argument('--stream-batch', type=int, default=1,
+                        help='batch of cgnet_mm_fast_int8 in the stream '
+                        '(> 1 needs its graph captured with any batch)')
     parser.add_argument('--out', default='benchmarks/cpu_latency.json')
     parser.add_argument('--update-readme', metavar='README',
-                        help='rewrite its cpu-latency block with the table')
+                        help='rewrite its cpu-latency and cpu-throughput '
+                        'blocks with the tables')
     args = parser.parse_args(argv)
+    if args.stream < 0 or args.stream_batch < 1 or \
+            args.stream % args.stream_batch:
+        parser.error('--stream must be a multiple of --stream-batch >= 1')
     args.paths = ['mmseg_eager_fp32', 'cgnet_mm_eager_fp32'] + [
         p for p in args.paths if p not in ('mmseg_eager_fp32',
                                            'cgnet_mm_eager_fp32')]
@@ -200,7 +338,13 @@ def main(argv=None):
         machine=dict(machine_info(args.threads), cpu_flags=cpu_flags()),
         config=osp.basename(args.config), malloc=args.malloc,
         calibration=args.calibration or 'bundled scene',
-        warmup=args.warmup, repeat=args.repeat, results=[])
+        warmup=args.warmup, repeat=args.repeat, stream=args.stream,
+        results=[], skipped={})
+    why = openvino_skip_reason()
+    if why:
+        report['skipped'] = {name: why for name in OPENVINO_PATHS
+                             if name in args.paths}
+        args.paths = [p for p in args.paths if p not in OPENVINO_PATHS]
     with tempfile.TemporaryDirectory() as tmp:
         built = Paths(args, ours, theirs, tmp)
         for shape in sizes:
@@ -220,6 +364,13 @@ def main(argv=None):
                     first_call_s=round(first[name], 2), **figures)
                 print(f'{shape[0]}x{shape[1]} {name:26s} {ms[name]:8.1f} ms',
                       file=sys.stderr, flush=True)
+            if args.stream:
+                row['throughput'] = time_streams(
+                    built.streams(paths, shape, x), args.stream, args.repeat)
+                for name, stats in row['throughput'].items():
+                    print(f'{shape[0]}x{shape[1]} {name:26s} '
+                          f'{stats["images_per_s"]:8.1f} images/s',
+                          file=sys.stderr, flush=True)
             report['results'].append(row)
             if shape == (360, 480) and osp.isdir(
                     osp.join(args.camvid, 'val')):
@@ -228,8 +379,12 @@ def main(argv=None):
                     for name, fn in paths.items()}
                 print(f'CamVid val mIoU: {report["camvid_val_miou"]}',
                       file=sys.stderr, flush=True)
-    write_report(report, markdown(report), args.out, args.update_readme,
-                 block='cpu-latency')
+    latency, stream = markdown(report), throughput_markdown(report)
+    write_report(report, latency + '\n' * bool(stream) + stream, args.out)
+    if args.update_readme:
+        update_readme(args.update_readme, latency, 'cpu-latency')
+        if stream:
+            update_readme(args.update_readme, stream, 'cpu-throughput')
 
 
 if __name__ == '__main__':

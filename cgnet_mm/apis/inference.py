@@ -12,7 +12,7 @@ weights that ship inside the package (no download).
 CPU-optimised model (:mod:`cgnet_mm.deploy.fast`).
 """
 import os.path as osp
-from typing import Optional, Union
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -26,14 +26,11 @@ from mmseg.apis import inference_model, init_model
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
-from cgnet_mm.utils.images import ImageError, read_image
+from cgnet_mm.utils.images import Image, read_bgr
 from cgnet_mm.utils.zoo import (PACKAGE_DIR, MIM_DIR, cached_download,
                                 find_model, verify)
 
 DEFAULT_MODEL = 'cgnet_360x360_4k_camvid_cpu'
-DEMO_IMAGE = osp.join(PACKAGE_DIR, 'assets', 'camvid_demo.jpg')
-
-Image = Union[str, np.ndarray]
 
 
 def shipped_checkpoint(name: str = DEFAULT_MODEL) -> tuple:
@@ -96,37 +93,6 @@ def init_segmentor(config: Optional[str] = None,
     if fast is None:
         return model
     return FastSegmentor(revert_sync_batchnorm(model), fast, calibration)
-
-
-def to_uint8(image: np.ndarray, name: str = 'the image') -> np.ndarray:
-    """8-bit pixels: 16-bit images are scaled to 0-255 (65535 -> 255, as
-    image viewers show them), other depths are refused."""
-    if image.dtype == np.uint8:
-        return image
-    if image.dtype == np.uint16:
-        return ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    raise ImageError(f'{name} has {image.dtype} pixels; give an 8- or '
-                     '16-bit image (convert it to 8-bit PNG or JPEG)')
-
-
-def read_bgr(image: Image) -> np.ndarray:
-    """3-channel BGR uint8 from a path or an array (gray, BGR or BGRA;
-    8- or 16-bit)."""
-    name = 'the image array'
-    if isinstance(image, str):
-        name, image = f'image {image!r}', read_image(image)
-    image = np.asarray(image)
-    if image.ndim not in (2, 3) or image.size == 0 or \
-            (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-        raise ImageError(f'{name} has shape {image.shape}; expected (H, W), '
-                         '(H, W, 3) or (H, W, 4)')
-    image = to_uint8(image, name)
-    if image.ndim == 2 or image.shape[2] == 1:
-        return cv2.cvtColor(image.reshape(image.shape[:2]),
-                            cv2.COLOR_GRAY2BGR)
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    return image
 
 
 def segment(model, image: Image) -> np.ndarray:

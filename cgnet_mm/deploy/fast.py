@@ -30,6 +30,7 @@ import torch.nn as nn
 from torch._inductor import config as inductor_config
 
 from cgnet_mm.utils.errors import UserError
+from cgnet_mm.utils.images import DEMO_IMAGE, read_bgr
 
 from .fuse import fold_batchnorm, pools_as_convs
 from .wrapper import ExportableSegmentor, as_input
@@ -94,7 +95,6 @@ def calibration_images(source: Calibration = None,
     """BGR uint8 images to calibrate int8 activations on: ``count`` files
     spread evenly over a folder, a list of paths or arrays, or (None) the
     bundled CamVid scene and its mirror image."""
-    from cgnet_mm.apis.inference import DEMO_IMAGE, read_bgr
     if source is None:
         image = read_bgr(DEMO_IMAGE)
         return [image, np.ascontiguousarray(image[:, ::-1])]

@@ -17,6 +17,7 @@ import torch
 
 from cgnet_mm.utils.atomic import atomic_path
 from cgnet_mm.utils.errors import UserError
+from cgnet_mm.utils.images import DEMO_IMAGE, read_bgr
 
 from .wrapper import ExportableSegmentor, agreement, as_input
 
@@ -36,7 +37,6 @@ def real_looking_input(shape: Tuple[int, int],
                        image: Optional[str] = None) -> torch.Tensor:
     """A photo (the bundled CamVid scene unless ``image`` is given),
     resized to ``shape``, as the graph's input (1, 3, H, W)."""
-    from cgnet_mm.apis.inference import DEMO_IMAGE, read_bgr
     bgr = read_bgr(image or DEMO_IMAGE)
     return as_input(cv2.resize(bgr, (shape[1], shape[0]),
                                interpolation=cv2.INTER_AREA))
@@ -63,6 +63,32 @@ def worst_figures(figures: Callable[[torch.Tensor], Dict[str, float]],
         argmax_agreement=min(r['argmax_agreement'] for r in results))
 
 
+def onnx_graph(model: ExportableSegmentor, sample: torch.Tensor,
+               dynamic: bool, path: str):
+    """Exports ``model`` to ONNX at ``path`` (traced on ``sample``; any
+    height and width when ``dynamic``) and returns the proto once
+    ``onnx.checker`` has passed it. The OpenVINO export starts from it."""
+    import onnx
+    dims = torch.export.Dim.DYNAMIC
+    try:
+        torch.onnx.export(
+            model, (sample, ), path, input_names=['image'],
+            output_names=['logits'], dynamo=True, external_data=False,
+            dynamic_shapes={'image': {2: dims, 3: dims}} if dynamic else None)
+        proto = onnx.load(path)
+        onnx.checker.check_model(proto, full_check=True)
+    except Exception as err:  # exporter and checker raise many types
+        raise ExportError(f'ONNX export failed, nothing was written: '
+                          f'{type(err).__name__}: {err}') from err
+    return proto
+
+
+def as_exportable(segmentor: torch.nn.Module) -> ExportableSegmentor:
+    """``segmentor`` as the image -> logits module every export takes."""
+    return segmentor if isinstance(segmentor, ExportableSegmentor) \
+        else ExportableSegmentor(segmentor)
+
+
 def export_onnx(segmentor: torch.nn.Module, out: str,
                 shape: Sequence[int] = (512, 1024), dynamic: bool = False,
                 image: Optional[str] = None,
@@ -71,24 +97,12 @@ def export_onnx(segmentor: torch.nn.Module, out: str,
     figures over the checked input sizes (two sizes when ``dynamic``)."""
     import onnx
     import onnxruntime as ort
-    model = segmentor if isinstance(segmentor, ExportableSegmentor) \
-        else ExportableSegmentor(segmentor)
+    model = as_exportable(segmentor)
     h, w = (int(v) for v in shape)
     sample = real_looking_input((h, w), image)
-    dims = torch.export.Dim.DYNAMIC
     with tempfile.TemporaryDirectory() as tmp:
         path = osp.join(tmp, 'model.onnx')
-        try:
-            torch.onnx.export(
-                model, (sample, ), path, input_names=['image'],
-                output_names=['logits'], dynamo=True, external_data=False,
-                dynamic_shapes={'image': {2: dims, 3: dims}}
-                if dynamic else None)
-            proto = onnx.load(path)
-            onnx.checker.check_model(proto, full_check=True)
-        except Exception as err:  # exporter and checker raise many types
-            raise ExportError(f'ONNX export failed, nothing was written: '
-                              f'{type(err).__name__}: {err}') from err
+        proto = onnx_graph(model, sample, dynamic, path)
         meta = dict(preprocessing=PREPROCESSING, **(metadata or {}))
         for key, value in meta.items():
             proto.metadata_props.add(

@@ -27,14 +27,16 @@ from .wrapper import ExportableSegmentor, agreement
 MIN_INT8_AGREEMENT = 0.97
 
 
-def check_figures(worst: Dict[str, float], mode: str, out: str) -> None:
-    """Raises :class:`ExportError` when the package misses its limits."""
+def check_figures(worst: Dict[str, float], mode: str, out: str,
+                  what: Optional[str] = None) -> None:
+    """Raises :class:`ExportError` when the exported model (``what``,
+    default: the ``mode`` package) misses its limits."""
     limit = MIN_INT8_AGREEMENT if mode == 'int8' else MIN_AGREEMENT
     if (mode == 'fp32' and worst['max_abs_diff'] > MAX_ABS_DIFF) or \
             worst['argmax_agreement'] < limit:
         raise ExportError(
-            f'the {mode} package disagrees with the eager model: max abs '
-            f'logit difference {worst["max_abs_diff"]:.3g}'
+            f'{what or f"the {mode} package"} disagrees with the eager '
+            f'model: max abs logit difference {worst["max_abs_diff"]:.3g}'
             f'{f" (limit {MAX_ABS_DIFF})" if mode == "fp32" else ""}, '
             f'argmax agreement {100 * worst["argmax_agreement"]:.3f}% '
             f'(limit {100 * limit:g}%); {out!r} was not written')

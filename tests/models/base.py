@@ -4,11 +4,12 @@ configs; its test file is a subclass naming the config and its figures.
 
 Checks: build from config (parameter count), a `cgnet-mm benchmark` row,
 decode-head output at the head's stride and logits at the input size, a
-gradient for every parameter, ONNX export parity, the fast fp32 and int8 CPU paths, flip TTA,
-hash-checked loading from a URL, `mim train` / kill / `--resume` /
-`mim test`, and, for a family whose CamVid weights ship in the package,
-their hash and size against the zoo entry, offline use by zoo name and their
-val mIoU on the real CamVid (when ../shared has it).
+gradient for every parameter, ONNX and OpenVINO (fp32, NNCF int8) export
+parity, the fast fp32 and int8 CPU paths, flip TTA, hash-checked loading
+from a URL, `mim train` / kill / `--resume` / `mim test`, and, for a family
+whose CamVid weights ship in the package, their hash and size against the
+zoo entry, offline use by zoo name and their val mIoU on the real CamVid
+(when ../shared has it).
 """
 import hashlib
 import os.path as osp
@@ -19,13 +20,13 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.model import revert_sync_batchnorm
-from mmseg.registry import DATASETS, MODELS
-
 from mmengine.runner import Runner
+from mmseg.registry import DATASETS, MODELS
 
 from cgnet_mm.apis import (DEMO_IMAGE, build_segmentor, init_segmentor,
                            segment, shipped_checkpoint)
-from cgnet_mm.deploy import ExportableSegmentor, FastSegmentor, export_onnx
+from cgnet_mm.deploy import (ExportableSegmentor, FastSegmentor, export_onnx,
+                             export_openvino)
 from cgnet_mm.deploy.fast import FastPathError
 from cgnet_mm.deploy.onnx_export import real_looking_input
 from cgnet_mm.tools.benchmark import benchmark_config
@@ -156,6 +157,24 @@ class ModelTester:
         assert out.exists()
         assert figures['max_abs_diff'] <= 1e-4
         assert figures['argmax_agreement'] >= 0.999
+
+    @pytest.mark.parametrize('int8', [False, True], ids=['fp32', 'int8'])
+    def test_openvino_export_parity(self, segmentor, tmp_path, int8):
+        pytest.importorskip('openvino', reason='openvino not installed '
+                            '(openvino extra)')
+        pytest.importorskip('nncf', reason='nncf not installed (openvino '
+                            'extra)')
+        out = tmp_path / 'model.xml'
+        # static: the dynamic ONNX graph is checked above, and exporting it
+        # costs ~3x the time (the dynamic IR: tests/deploy, on CGNet)
+        figures = export_openvino(segmentor, str(out), self.image_size,
+                                  int8=int8)
+        assert out.exists() and (tmp_path / 'model.bin').exists()
+        if int8:
+            assert figures['argmax_agreement'] >= 0.97
+        else:
+            assert figures['max_abs_diff'] <= 1e-4
+            assert figures['argmax_agreement'] >= 0.999
 
     def test_fast_fp32_equals_eager(self, segmentor):
         self._skip_if_fast_paths_checked()

@@ -1,0 +1,183 @@
+"""OpenVINO IR export that checks its own output, and the compiled OpenVINO
+model as an image -> logits callable (for the benchmark and the check).
+
+The IR is the whole segmentor (preprocessing included, the ONNX export's
+input and output), converted from the ONNX graph :func:`onnx_graph` writes
+by OpenVINO's ONNX frontend. We go through ONNX rather than
+``openvino.convert_model`` on the torch module because that ONNX graph is
+the one every family's parity test already holds to 1e-4 against torch,
+and a file format decouples OpenVINO from the torch version: OpenVINO's
+PyTorch frontend traces the module with TorchScript, whose support trails
+new torch releases.
+
+``int8``: NNCF's post-training quantization (``nncf.quantize``, default
+preset) calibrated on images, the flow a deployment engineer would use.
+Before anything is written the IR is saved, read back, compiled for CPU in
+fp32 precision and compared with torch on a real-looking image, with the
+limits of the other exports: fp32 within 1e-4 and >= 99.9% argmax
+agreement, int8 >= 97% argmax agreement. The .xml and .bin are then
+renamed into place (the .bin first; each appears whole or not at all).
+"""
+import json
+import logging
+import os.path as osp
+import shutil
+import tempfile
+from importlib.util import find_spec
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from cgnet_mm.utils.atomic import atomic_path, check_writable
+
+from .fast import Calibration, calibration_images
+from .onnx_export import (PREPROCESSING, ExportError, as_exportable,
+                          onnx_graph, real_looking_input, worst_figures)
+from .pt2_export import check_figures
+from .wrapper import ExportableSegmentor, agreement, as_input
+
+# what the IR needs: openvino itself, nncf for int8, and the ONNX
+# exporter the IR is converted from
+OPENVINO_PACKAGES = ('openvino', 'nncf', 'onnx', 'onnxscript')
+RT_INFO_SECTION = 'cgnet_mm'
+HINTS = ('LATENCY', 'THROUGHPUT')
+
+
+def missing_packages() -> List[str]:
+    """Those of :data:`OPENVINO_PACKAGES` that are not installed."""
+    return [name for name in OPENVINO_PACKAGES if find_spec(name) is None]
+
+
+def _import_openvino():
+    missing = missing_packages()
+    if missing:
+        raise ExportError(
+            f'the OpenVINO export needs {", ".join(OPENVINO_PACKAGES)} '
+            f'({", ".join(missing)} missing): pip install '
+            "'cgnet_mm[openvino]'")
+    import openvino
+    return openvino
+
+
+def convert(model: ExportableSegmentor, shape: Sequence[int], dynamic: bool,
+            folder: str, image: Optional[str] = None):
+    """``model`` as an ``openvino.Model`` (static at ``shape``, or any
+    height and width when ``dynamic``), via an ONNX file in ``folder``."""
+    ov = _import_openvino()
+    path = osp.join(folder, 'model.onnx')
+    onnx_graph(model, real_looking_input(tuple(shape), image), dynamic, path)
+    try:
+        return ov.convert_model(path)
+    except Exception as err:  # the frontend raises its own error types
+        raise ExportError(f'OpenVINO could not convert the ONNX graph, '
+                          f'nothing was written: {type(err).__name__}: '
+                          f'{err}') from err
+
+
+def quantize(ov_model, images: Sequence[np.ndarray],
+             shape: Optional[Sequence[int]] = None):
+    """``ov_model`` with NNCF's post-training int8 quantization, calibrated
+    on BGR uint8 ``images`` (resized to ``shape`` for a static model, else
+    at their own sizes)."""
+    _import_openvino()
+    import nncf
+    from nncf.common.logging.logger import set_log_level
+    samples = [as_input(image if shape is None else cv2.resize(
+        image, (int(shape[1]), int(shape[0])),
+        interpolation=cv2.INTER_AREA)).numpy() for image in images]
+    set_log_level(logging.ERROR)  # one info line per quantization step
+    return nncf.quantize(ov_model, nncf.Dataset(samples),
+                         subset_size=len(samples))
+
+
+def compile_model(ov_model, threads: Optional[int] = None,
+                  hint: str = 'LATENCY'):
+    """``ov_model`` compiled for CPU in fp32 precision
+    (``INFERENCE_PRECISION_HINT=f32``: a CPU with bf16 support would
+    otherwise run the non-int8 layers in bf16) with the ``hint``
+    performance mode, on ``threads`` threads (default: all cores)."""
+    ov = _import_openvino()
+    if hint not in HINTS:
+        raise ValueError(f'hint={hint!r}; choose one of {", ".join(HINTS)}')
+    config = {'INFERENCE_PRECISION_HINT': 'f32', 'PERFORMANCE_HINT': hint}
+    if threads:
+        config['INFERENCE_NUM_THREADS'] = str(threads)
+    return ov.Core().compile_model(ov_model, 'CPU', config)
+
+
+class OpenVINOSegmentor:
+    """A compiled OpenVINO model called like :class:`ExportableSegmentor`:
+    BGR float image (1, 3, H, W), 0-255 -> logits at the input size."""
+
+    def __init__(self, compiled):
+        self.compiled = compiled
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.compiled(image.numpy())[0])
+
+
+def annotate(ov_model, model: ExportableSegmentor, precision: str,
+             metadata: Optional[dict] = None) -> None:
+    """Writes the input contract and the preprocessing the graph does into
+    the IR's runtime info, section ``cgnet_mm`` (strings; lists as
+    JSON)."""
+    info = dict(preprocessing=PREPROCESSING, precision=precision,
+                mean=model.mean.flatten().tolist(),
+                std=model.std.flatten().tolist(), bgr_to_rgb=model.swap_rb,
+                **(metadata or {}))
+    for key, value in info.items():
+        ov_model.set_rt_info(
+            value if isinstance(value, str) else json.dumps(value),
+            [RT_INFO_SECTION, key])
+
+
+def read_metadata(ov_model) -> Dict[str, str]:
+    """The ``cgnet_mm`` section of an IR's runtime info, as strings."""
+    section = ov_model.get_rt_info()[RT_INFO_SECTION]
+    return {key: value.astype(str) for key, value in section.items()}
+
+
+def bin_path(xml: str) -> str:
+    """The weights file OpenVINO reads beside ``xml``."""
+    return osp.splitext(xml)[0] + '.bin'
+
+
+def export_openvino(segmentor: torch.nn.Module, out: str,
+                    shape: Sequence[int] = (512, 1024),
+                    dynamic: bool = False, int8: bool = False,
+                    calibration: Calibration = None,
+                    image: Optional[str] = None,
+                    metadata: Optional[dict] = None) -> Dict[str, float]:
+    """Converts (and with ``int8`` quantizes, calibrating on
+    ``calibration``: a folder, a list of images, or None for the bundled
+    scene), verifies, and only then writes ``out`` (.xml) and its .bin.
+    Returns the worst figures over the checked input sizes."""
+    ov = _import_openvino()
+    if not out.endswith('.xml'):
+        raise ExportError(f'--out {out!r}: an OpenVINO IR is an .xml file '
+                          'with its weights in a .bin beside it; name it '
+                          f'{osp.splitext(out)[0]}.xml')
+    check_writable(out)
+    mode = 'int8' if int8 else 'fp32'
+    images = calibration_images(calibration) if int8 else None
+    model = as_exportable(segmentor)
+    h, w = (int(v) for v in shape)
+    with tempfile.TemporaryDirectory() as tmp:
+        ov_model = convert(model, (h, w), dynamic, tmp, image)
+        if int8:
+            ov_model = quantize(ov_model, images, None if dynamic else (h, w))
+        annotate(ov_model, model, mode, metadata)
+        xml = osp.join(tmp, 'model.xml')
+        ov.save_model(ov_model, xml, compress_to_fp16=False)
+        ir = OpenVINOSegmentor(compile_model(ov.Core().read_model(xml)))
+        with torch.no_grad():
+            worst = worst_figures(lambda x: agreement(ir(x), model(x)),
+                                  (h, w), dynamic, image)
+        check_figures(worst, mode, out, what=f'the OpenVINO {mode} IR')
+        with atomic_path(out) as final_xml:
+            with atomic_path(bin_path(out)) as final_bin:
+                shutil.move(bin_path(xml), final_bin)
+            shutil.move(xml, final_xml)
+    return worst

@@ -1,0 +1,113 @@
+"""The OpenVINO IR export on the shipped CamVid CGNet: fp32 and NNCF int8
+held to the ONNX export's limits, the metadata in the IR, a refused export
+writing nothing, and the CLI. Every family's parity runs in the shared
+model tester (tests/models/base.py)."""
+import json
+import os
+import re
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from cgnet_mm.apis import build_segmentor, shipped_checkpoint
+from cgnet_mm.deploy import ExportableSegmentor, ExportError
+from cgnet_mm.utils.images import DEMO_IMAGE
+
+ov = pytest.importorskip('openvino', reason='openvino not installed '
+                         '(openvino extra)')
+pytest.importorskip('nncf', reason='nncf not installed (openvino extra)')
+
+from cgnet_mm.deploy.openvino_export import (  # noqa: E402
+    OpenVINOSegmentor, compile_model, export_openvino, read_metadata)
+from cgnet_mm.deploy.onnx_export import real_looking_input  # noqa: E402
+from cgnet_mm.tools.export import main as export_cli  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def shipped():
+    config, ckpt = shipped_checkpoint()
+    return config, ckpt, build_segmentor(Config.fromfile(config), ckpt)
+
+
+def ops(xml) -> set:
+    return {op.get_type_name() for op in ov.Core().read_model(
+        str(xml)).get_ops()}
+
+
+def test_fp32_dynamic_ir_equals_torch_and_carries_metadata(shipped,
+                                                           tmp_path):
+    _, _, model = shipped
+    out = tmp_path / 'cgnet.xml'
+    figures = export_openvino(model, str(out), (72, 96), dynamic=True,
+                              metadata=dict(classes=['Sky', 'Building']))
+    assert figures['max_abs_diff'] <= 1e-4
+    assert figures['argmax_agreement'] >= 0.999
+    assert sorted(os.listdir(tmp_path)) == ['cgnet.bin', 'cgnet.xml']
+    assert 'FakeQuantize' not in ops(out)
+    ir = ov.Core().read_model(str(out))
+    meta = read_metadata(ir)
+    assert 'BGR' in meta['preprocessing'] and meta['precision'] == 'fp32'
+    assert json.loads(meta['classes']) == ['Sky', 'Building']
+    wrapper = ExportableSegmentor(model)
+    assert json.loads(meta['mean']) == pytest.approx(
+        wrapper.mean.flatten().tolist())
+    assert json.loads(meta['std']) == pytest.approx(
+        wrapper.std.flatten().tolist())
+    assert meta['bgr_to_rgb'] == json.dumps(wrapper.swap_rb)
+    # any size, as the ONNX export with --dynamic
+    image = real_looking_input((97, 131))
+    logits = OpenVINOSegmentor(compile_model(ir, threads=2))(image)
+    with torch.no_grad():
+        assert (logits - wrapper(image)).abs().max() <= 1e-4
+
+
+def test_int8_cli_with_calibration_folder(shipped, tmp_path, capsys):
+    config, ckpt, _ = shipped
+    folder = tmp_path / 'calibration'
+    folder.mkdir()
+    image = cv2.imread(DEMO_IMAGE)
+    cv2.imwrite(str(folder / 'a.png'), image)
+    cv2.imwrite(str(folder / 'b.png'), np.ascontiguousarray(image[:, ::-1]))
+    out = tmp_path / 'ir' / 'cgnet_int8.xml'
+    export_cli([config, ckpt, '--format', 'openvino', '--int8',
+                '--calibration', str(folder), '--out', str(out)])
+    found = re.search(r'wrote .*cgnet_int8\.xml: OpenVINO int8 IR vs torch '
+                      r'max abs logit difference (\S+), argmax agreement '
+                      r'(\S+)%', capsys.readouterr().out)
+    assert found and float(found.group(2)) >= 97.0
+    assert float(found.group(1)) > 1e-3  # really quantized
+    assert sorted(os.listdir(out.parent)) == ['cgnet_int8.bin',
+                                              'cgnet_int8.xml']
+    assert 'FakeQuantize' in ops(out)
+    meta = read_metadata(ov.Core().read_model(str(out)))
+    assert meta['precision'] == 'int8'
+    assert meta['config'] == 'cgnet_360x360_4k_camvid_cpu.py'
+    assert json.loads(meta['classes'])[0] == 'Sky'
+
+
+class _Drifting(ExportableSegmentor):
+    """Adds a call counter: the graph freezes its traced value while torch
+    keeps counting, so the IR silently disagrees."""
+    calls = 0
+
+    def forward(self, image):
+        type(self).calls += 1
+        return super().forward(image) + float(type(self).calls)
+
+
+def test_disagreeing_ir_is_refused_and_old_files_kept(shipped, tmp_path):
+    _, _, model = shipped
+    out = tmp_path / 'bad.xml'
+    out.write_text('old xml')
+    (tmp_path / 'bad.bin').write_text('old bin')
+    with pytest.raises(ExportError, match=r'the OpenVINO fp32 IR disagrees '
+                       r'with the eager model: max abs logit difference .* '
+                       r'\(limit 0\.0001\), argmax agreement .*%.*'
+                       r"bad\.xml' was not written"):
+        export_openvino(_Drifting(model), str(out), (40, 48))
+    assert out.read_text() == 'old xml'
+    assert (tmp_path / 'bad.bin').read_text() == 'old bin'
+    assert sorted(os.listdir(tmp_path)) == ['bad.bin', 'bad.xml']
