@@ -99,14 +99,19 @@ class _Logits(torch.nn.Module):
 
 
 def _conv_counts(model: torch.nn.Module, size) -> tuple:
-    """Conv multiply-adds and bias additions of one forward at ``size``."""
+    """Conv multiply-adds and bias additions of one forward at ``size``.
+    The classifier runs twice per forward, the first time functionally
+    (``CGRSegHead.forward``), as the authors' module call does: its module
+    call counts for both."""
     macs = bias_adds = 0
+    classifier = model.decode_head.conv_seg
 
     def count(conv, inputs, output):
         nonlocal macs, bias_adds
+        calls = 2 if conv is classifier else 1
         per_output = conv.weight[0].numel()
-        macs += per_output * output.numel()
-        bias_adds += output.numel() if conv.bias is not None else 0
+        macs += calls * per_output * output.numel()
+        bias_adds += calls * output.numel() if conv.bias is not None else 0
 
     hooks = [m.register_forward_hook(count) for m in model.modules()
              if isinstance(m, torch.nn.Conv2d)]
