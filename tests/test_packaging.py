@@ -66,7 +66,8 @@ def test_mim_search_lists_the_zoo():
     info = search.get_model_info('cgnet_mm', to_dict=True)
     assert set(info) == {'cgnet_512x1024_60k_cityscapes',
                          'cgnet_680x680_60k_cityscapes',
-                         'cgnet_360x360_4k_camvid_cpu'}
+                         'cgnet_360x360_4k_camvid_cpu',
+                         'sgcpnet_360x360_4k_camvid_cpu'}
 
 
 def test_mim_finds_tools_and_configs():
@@ -81,7 +82,7 @@ def test_console_script_and_mim_run(tmp_path):
     bindir = osp.dirname(sys.executable)
     out = subprocess.run([osp.join(bindir, 'cgnet-mm'), 'convert', '-h'],
                          capture_output=True, text=True, check=True).stdout
-    assert '--from {original}' in out
+    assert '--from {original,cgrseg}' in out
     mim = osp.join(bindir, 'mim')
     if not osp.exists(mim):
         pytest.skip(f'{mim} not installed')
