@@ -4,6 +4,7 @@ import os.path as osp
 import re
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
@@ -46,6 +47,7 @@ def test_config_forward_backward_every_parameter(path):
         # downloads ImageNet weights; loading them is tested offline by the
         # family's tests (tests/models/test_cgrseg.py)
         cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)  # weights, images and labels: one fixed draw
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
     model.init_weights()
     no_grad = params_without_grad(model, cfg.model.decode_head.num_classes)
