@@ -1,5 +1,7 @@
 import hashlib
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -11,6 +13,7 @@ from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 
 from cgnet_mm.models import CGRSegHead, EfficientFormerV2
+from cgnet_mm.models.decode_heads.cgrseg_head import adaptive_avg_pool
 from cgnet_mm.models.backbones import efficientformer_v2
 from cgnet_mm.tools import CheckError
 from cgnet_mm.tools.convert import main as convert_main
@@ -377,3 +380,51 @@ def test_zero_initialised_dpg_layer_opens_after_one_step():
             param -= 0.1 * param.grad
     model.zero_grad()
     assert params_without_grad(model, 19) == []
+
+
+@pytest.mark.parametrize('shape,size', [((2, 5, 45, 60), (3, 4)),
+                                        ((1, 3, 23, 17), (6, 9)),
+                                        ((2, 4, 7, 7), (7, 7))])
+def test_pyramid_pooling_bins_are_torchs(shape, size):
+    x = torch.randn(*shape)
+    expected = torch.nn.functional.adaptive_avg_pool2d(x, size)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        torch.testing.assert_close(
+            adaptive_avg_pool(x.contiguous(memory_format=layout), size),
+            expected)
+
+
+COMPILED_HEAD_STEP = """
+import json, sys, torch
+from mmengine.config import Config
+from mmseg.registry import MODELS
+import cgnet_mm
+cfg = Config.fromfile(sys.argv[1]).model.decode_head
+cfg.norm_cfg = dict(type='BN', requires_grad=True)
+torch.manual_seed(0)
+head = MODELS.build(cfg).train().to(memory_format=torch.channels_last)
+feats = [torch.randn(2, c, s, s).contiguous(memory_format=torch.channels_last)
+         for c, s in zip(cfg.in_channels, (45, 23, 12))]
+weight = torch.randn(2, cfg.num_classes, 45, 45)
+grads = []
+for forward in (head.forward, torch.compile(head.forward)):
+    inputs = [f.detach().clone().requires_grad_() for f in feats]
+    (forward(inputs) * weight).sum().backward()
+    grads.append([i.grad for i in inputs])
+print(json.dumps(max((c - e).abs().max().item() / e.abs().max().item()
+                     for c, e in zip(*grads[::-1]))))
+"""
+
+
+def test_head_compiles_for_channels_last_training():
+    """The fast-training switch compiles the head on channels-last maps (the
+    CamVid 360x360 crop's 1/8-1/32 sizes here): its backward must run and
+    give eager's input gradients. A cumulative-sum form of the pyramid
+    pooling corrupted the heap in inductor's fused backward (torch 2.13
+    CPU), so this runs in a child process."""
+    result = subprocess.run(
+        [sys.executable, '-c', COMPILED_HEAD_STEP,
+         osp.join(CONFIGS, 'cgrseg_t_360x360_1500_camvid_cpu.py')],
+        capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert float(result.stdout.strip().splitlines()[-1]) < 1e-4

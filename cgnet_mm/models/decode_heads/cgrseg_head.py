@@ -107,18 +107,21 @@ class RCM(BaseModule):
 
 def adaptive_avg_pool(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
     """``F.adaptive_avg_pool2d`` (bins from floor(i * L / n) to
-    ceil((i + 1) * L / n)) computed from cumulative sums: one graph for
-    every input size, where torch.export fixes the ATen op's bins to the
-    traced shapes (the exported ONNX graph then indexes out of range)."""
+    ceil((i + 1) * L / n)) as two products with averaging matrices built
+    from the input's shape: one graph for every input size, where
+    torch.export fixes the ATen op's bins to the traced shapes (the exported
+    ONNX graph then indexes out of range). A cumulative-sum form of the same
+    bins crashed inductor's channels-last backward (heap corruption in the
+    fused index_add, torch 2.13 CPU); a matmul's backward is a matmul."""
     for dim, bins in ((2, size[0]), (3, size[1])):
         length = x.shape[dim]
-        index = torch.arange(bins, device=x.device)
+        index = torch.arange(bins, device=x.device).unsqueeze(1)
         start = index * length // bins
         end = ((index + 1) * length + bins - 1) // bins
-        sums = F.pad(x.cumsum(dim), (0, 0, 1, 0) if dim == 2 else (1, 0))
-        shape = (1, 1, -1, 1) if dim == 2 else (1, 1, 1, -1)
-        x = (sums.index_select(dim, end) - sums.index_select(dim, start)) / \
-            (end - start).to(x.dtype).view(shape)
+        position = torch.arange(length, device=x.device)
+        inside = (position >= start) & (position < end)
+        weight = inside.to(x.dtype) / (end - start).to(x.dtype)
+        x = weight @ x if dim == 2 else x @ weight.t()
     return x
 
 
