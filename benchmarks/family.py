@@ -46,6 +46,18 @@ FAMILY = {
         'sgcpnet_360x360_4k_camvid_cpu', 'sgcpnet_360x360_4k_camvid_cpu.py',
         '0.61 M params; 69.5 Cityscapes test; 178.5 FPS at 768x1536 on a '
         'GTX 1080 Ti (Hao et al., TNNLS 2022)'),
+    'CGRSeg-T': (
+        'cgrseg_t_512x1024_160k_cityscapes.py',
+        'cgrseg_t_360x360_1500_camvid_cpu',
+        'cgrseg_t_360x360_1500_camvid_cpu.py',
+        '9.4 M params, 4.0 GFLOPs at 512x512; 43.6 ADE20K val, with an '
+        'ImageNet backbone (Ni et al., ECCV 2024)'),
+    'FRM (VAN-B0)': (
+        'frm_van-b0_1024x1024_160k_cityscapes.py',
+        'frm_van-b0_360x360_600_camvid_cpu',
+        'frm_van-b0_360x360_600_camvid_cpu.py',
+        '214.82 GFLOPs (input size not stated); 80.4 Cityscapes test '
+        '(arXiv 2412.08670)'),
 }
 
 

@@ -67,7 +67,9 @@ def test_mim_search_lists_the_zoo():
     assert set(info) == {'cgnet_512x1024_60k_cityscapes',
                          'cgnet_680x680_60k_cityscapes',
                          'cgnet_360x360_4k_camvid_cpu',
-                         'sgcpnet_360x360_4k_camvid_cpu'}
+                         'sgcpnet_360x360_4k_camvid_cpu',
+                         'cgrseg_t_360x360_1500_camvid_cpu',
+                         'frm_van-b0_360x360_600_camvid_cpu'}
 
 
 def test_mim_finds_tools_and_configs():

@@ -32,6 +32,8 @@ ADE = {v: osp.join(CONFIGS, f'cgrseg_{v.lower()}_512x512_160k_ade20k.py')
 class TestCGRSegModel(ModelTester):
     config = 'cgrseg_t_512x1024_160k_cityscapes.py'
     num_params = 9_347_748
+    shipped = 'cgrseg_t_360x360_1500_camvid_cpu'
+    shipped_max_mib = 40e6 / 2**20  # issue 15: shipped if <= 40 MB
     no_grad_at_init = NO_GRAD_AT_INIT['cgnet_mm.CGRSegHead']
 
 

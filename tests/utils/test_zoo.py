@@ -132,7 +132,9 @@ def test_shipped_index_entries():
     assert set(index) == {'cgnet_512x1024_60k_cityscapes',
                           'cgnet_680x680_60k_cityscapes',
                           'cgnet_360x360_4k_camvid_cpu',
-                          'sgcpnet_360x360_4k_camvid_cpu'}
+                          'sgcpnet_360x360_4k_camvid_cpu',
+                          'cgrseg_t_360x360_1500_camvid_cpu',
+                          'frm_van-b0_360x360_600_camvid_cpu'}
     assert index['cgnet_360x360_4k_camvid_cpu']['Metadata'][
         'Parameters'] == 494269
     for name in ('cgnet_512x1024_60k_cityscapes',
