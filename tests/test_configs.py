@@ -57,18 +57,21 @@ def test_config_forward_backward_every_parameter(path):
 
 @pytest.mark.parametrize('path', TOP_LEVEL, ids=osp.basename)
 def test_config_name_matches_contents(path):
-    """'<H>x<W>_<N>k' in the name equals the crop and schedule; the stated
+    """'<H>x<W>_<N>k' (or '_<N>_' for a schedule under a thousand-multiple,
+    e.g. '_1500_') in the name equals the crop and schedule; the stated
     batch is GPUs x images per GPU."""
     cfg = Config.fromfile(path)
-    h, w, k = map(int, re.search(r'(\d+)x(\d+)_(\d+)k',
-                                 osp.basename(path)).groups())
+    match = re.search(r'(\d+)x(\d+)_(\d+)(k?)_', osp.basename(path))
+    assert match, f'{osp.basename(path)} lacks <H>x<W>_<iters>'
+    h, w, n = map(int, match.groups()[:3])
+    iters = n * 1000 if match.group(4) else n
     assert tuple(cfg.crop_size) == (h, w)
     assert tuple(cfg.model.data_preprocessor.size) == (h, w)
     for dataset in leaf_datasets(cfg.train_dataloader):
         crops = [t for t in dataset.pipeline if t.type == 'RandomCrop']
         assert [tuple(t.crop_size) for t in crops] == [(h, w)]
-    assert cfg.train_cfg.max_iters == k * 1000
-    assert cfg.param_scheduler[0].end == k * 1000
+    assert cfg.train_cfg.max_iters == iters
+    assert cfg.param_scheduler[0].end == iters
     assert cfg.auto_scale_lr.base_batch_size == \
         cfg.num_gpus * cfg.train_dataloader.batch_size
 
