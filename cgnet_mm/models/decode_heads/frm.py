@@ -35,8 +35,8 @@ code where it applies:
 * the VAN variant, B0 (the smallest, "light-weight"), and the input size
   of the GFLOPs figure, 1024x2048 (a full Cityscapes image): with the
   choices above, mmengine's counter (one multiply-add = one FLOP) gives
-  205.72 G, 4.2% under the paper's 214.82; B1 gives 276.20 G and B2
-  380.72 G. 8,280,948 parameters for 19 classes, 49,664 of them in the
+  205.52 G (eval mode), 4.3% under the paper's 214.82; B1 gives 276.20 G
+  and B2 380.72 G. 8,280,948 parameters for 19 classes, 49,664 of them in the
   training-only projection (the paper's count was not available).
 """
 from copy import deepcopy
