@@ -28,28 +28,26 @@ from cgnet_mm.apis import build_segmentor, shipped_checkpoint
 from cgnet_mm.deploy import ExportableSegmentor, FastSegmentor
 from cgnet_mm.deploy.fast import calibration_images
 from cgnet_mm.deploy.onnx_export import real_looking_input
-from cgnet_mm.deploy.openvino_export import convert, quantize
+from cgnet_mm.deploy.openvino_export import compile_model, convert, quantize
 from cgnet_mm.tools.benchmark import machine_info, write_report
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from cpu_latency import openvino_skip_reason, pin_malloc  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+WARMUP = 2
 
 
 def openvino_profile(model, calibration, shape, threads, repeat) -> dict:
     """ms per call of each OpenVINO node of the NNCF int8 model."""
-    import openvino as ov
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = convert(ExportableSegmentor(model), (360, 480), True, tmp)
     int8 = quantize(fp32, calibration_images(calibration))
     int8.reshape([1, 3, *shape])
-    compiled = ov.Core().compile_model(int8, 'CPU', {
-        'INFERENCE_PRECISION_HINT': 'f32', 'PERFORMANCE_HINT': 'LATENCY',
-        'INFERENCE_NUM_THREADS': str(threads), 'PERF_COUNT': 'YES'})
-    request = compiled.create_infer_request()
+    request = compile_model(int8, threads,
+                            perf_count=True).create_infer_request()
     image = real_looking_input(shape).numpy()
-    for _ in range(2):
+    for _ in range(WARMUP):
         request.infer({0: image})
     nodes = collections.Counter()
     kinds = {}
@@ -63,15 +61,15 @@ def openvino_profile(model, calibration, shape, threads, repeat) -> dict:
     return {name: (kinds[name], ms) for name, ms in nodes.items()}
 
 
-def torch_profile(model, calibration, shape, threads, repeat) -> dict:
+def torch_profile(model, calibration, shape, repeat) -> dict:
     """ms per call of each profiler event (self time) of cgnet_mm's int8
     path; inductor's C++ kernels appear under their generated names, oneDNN
-    convolutions with their input and weight shapes."""
-    torch.set_num_threads(threads)
+    convolutions with their input and weight shapes (on the torch threads
+    the caller set)."""
     with inductor_config.patch({'cpp.enable_kernel_profile': True}):
         fast = FastSegmentor(model, 'int8', calibration)
         image = real_looking_input(shape)
-        for _ in range(2):
+        for _ in range(WARMUP):
             fast(image)
         with torch.profiler.profile(
                 activities=[torch.profiler.ProfilerActivity.CPU],
@@ -114,8 +112,8 @@ def markdown(report: dict, top: int) -> str:
     h, w = report['size']
     lines = [f'Measured by `benchmarks/profile_int8.py` on {m["cpu"]} '
              f'({m["cores"]} cores), {report["threads"]} threads, batch 1, '
-             f'{h}x{w}, {report["repeat"]} profiled calls after 2 warm-up '
-             'calls; ms per call summed per kind (profiler overhead '
+             f'{h}x{w}, {report["repeat"]} profiled calls after {WARMUP} '
+             'warm-up calls; ms per call summed per kind (profiler overhead '
              'included).']
     for path, why in report.get('skipped', {}).items():
         lines += ['', f'{path}: skipped ({why})']
@@ -164,7 +162,7 @@ def main(argv=None):
         report['paths']['openvino_nncf_int8'] = summary(openvino_profile(
             model, calibration, shape, args.threads, args.repeat), args.top)
     report['paths']['cgnet_mm_fast_int8'] = summary(torch_profile(
-        model, calibration, shape, args.threads, args.repeat), args.top)
+        model, calibration, shape, args.repeat), args.top)
     write_report(report, markdown(report, args.top), args.out,
                  args.update_readme, block='int8-profile')
 
