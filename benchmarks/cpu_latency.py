@@ -1,9 +1,12 @@
 """CPU latency of CGNet inference paths against mmseg's CGNet, in one run.
 
 The paths: mmseg's and cgnet_mm's eager models, cgnet_mm's fast paths,
-onnxruntime, and OpenVINO (fp32, and int8 quantized by NNCF on the same
-calibration images as cgnet_mm's int8), each skipped with its reason in
-the JSON when its packages are missing.
+onnxruntime, OpenVINO on the plain ONNX graph (fp32, and int8 quantized by
+NNCF on the same calibration images as cgnet_mm's int8), and cgnet_mm's
+OpenVINO IR (``cgnet-mm export --format openvino --int8 --no-resize``:
+the BGR flip folded, the final resize in torch) quantized the same way;
+each skipped with its reason in the JSON when its packages are missing.
+Under each table: the fastest cgnet_mm path against OpenVINO + NNCF int8.
 
 Every path runs in this one process on the same weights (the shipped
 CamVid model by default), batch 1, fixed torch threads: a warm-up per path
@@ -20,15 +23,17 @@ thresholds for the whole process, which makes eager, mmseg's path included,
 as fast and as stable as it gets; ``--malloc default`` leaves them.
 
 Throughput: images/s over a stream of ``--stream`` images, for
-cgnet_mm's int8 path (batches of ``--stream-batch``) and OpenVINO's
-int8 (``PERFORMANCE_HINT=THROUGHPUT``: parallel requests from an
-``AsyncInferQueue``), on the same threads, warmed up and interleaved the
-same way; a second table.
+cgnet_mm's int8 path (batches of ``--stream-batch``) and the two OpenVINO
+int8 IRs (``PERFORMANCE_HINT=THROUGHPUT``: parallel requests from an
+``AsyncInferQueue``; ours resizes each result in torch in the queue's
+callback), on the same threads, warmed up and interleaved the same way; a
+second table.
 
     python benchmarks/cpu_latency.py --out benchmarks/cpu_latency.json
 """
 import argparse
 import ctypes
+import os
 import os.path as osp
 import statistics
 import sys
@@ -47,17 +52,22 @@ from cgnet_mm.deploy.fuse import fold_batchnorm
 from cgnet_mm.deploy.onnx_export import real_looking_input
 from cgnet_mm.deploy.openvino_export import (OpenVINOSegmentor,
                                              compile_model, convert,
-                                             missing_packages, quantize)
-from cgnet_mm.deploy.wrapper import agreement
+                                             deploy_graph, missing_packages,
+                                             quantize)
+from cgnet_mm.deploy.wrapper import agreement, resize_logits
 from cgnet_mm.tools.benchmark import (machine_info, update_readme,
                                       write_report)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PATHS = ('mmseg_eager_fp32', 'cgnet_mm_eager_fp32', 'cgnet_mm_bn_folded_fp32',
          'cgnet_mm_fast_fp32', 'cgnet_mm_fast_int8', 'cgnet_mm_pt2_int8',
-         'onnxruntime_fp32', 'openvino_fp32', 'openvino_nncf_int8')
-OPENVINO_PATHS = ('openvino_fp32', 'openvino_nncf_int8')
-STREAM_PATHS = ('cgnet_mm_fast_int8', 'openvino_nncf_int8')
+         'onnxruntime_fp32', 'openvino_fp32', 'openvino_nncf_int8',
+         'cgnet_mm_openvino_int8')
+OPENVINO_PATHS = ('openvino_fp32', 'openvino_nncf_int8',
+                  'cgnet_mm_openvino_int8')
+STREAM_PATHS = ('cgnet_mm_fast_int8', 'openvino_nncf_int8',
+                'cgnet_mm_openvino_int8')
+PEER = 'openvino_nncf_int8'  # the deployment peer item 3 of issue 12 names
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 
@@ -108,6 +118,7 @@ class Paths:
 
     def __init__(self, args, ours, theirs, tmp):
         self.args, self.ours, self.tmp = args, ours, tmp
+        self.align_corners = ours.decode_head.align_corners
         build = dict(
             mmseg_eager_fp32=lambda: ExportableSegmentor(theirs),
             cgnet_mm_eager_fp32=lambda: ExportableSegmentor(ours),
@@ -134,12 +145,17 @@ class Paths:
         wanted = [name for name in OPENVINO_PATHS if name in self.args.paths]
         if not wanted:
             return {}
-        fp32 = convert(ExportableSegmentor(self.ours), (360, 480), True,
-                       self.tmp)
-        models = dict(openvino_fp32=fp32)
-        if 'openvino_nncf_int8' in wanted:
-            models['openvino_nncf_int8'] = quantize(
-                fp32.clone(), calibration_images(self.args.calibration))
+        images = calibration_images(self.args.calibration)
+        models = dict(openvino_fp32=convert(
+            ExportableSegmentor(self.ours), (360, 480), True, self.tmp))
+        if PEER in wanted:
+            models[PEER] = quantize(models['openvino_fp32'].clone(), images)
+        if 'cgnet_mm_openvino_int8' in wanted:
+            folder = osp.join(self.tmp, 'ours')
+            os.makedirs(folder)
+            models['cgnet_mm_openvino_int8'] = quantize(convert(
+                deploy_graph(self.ours, resize=False), (360, 480), True,
+                folder), images)
         return {name: models[name] for name in wanted}
 
     def compiled(self, name: str, shape, hint: str = 'LATENCY'):
@@ -155,7 +171,8 @@ class Paths:
             export_onnx(self.ours, path, shape)
             paths['onnxruntime_fp32'] = ort_session(path, self.args.threads)
         for name in self.openvino:
-            paths[name] = OpenVINOSegmentor(self.compiled(name, shape))
+            paths[name] = OpenVINOSegmentor(self.compiled(name, shape),
+                                            self.align_corners)
         return paths
 
     def streams(self, paths: dict, shape, x: torch.Tensor) -> dict:
@@ -184,6 +201,10 @@ class Paths:
         from openvino import AsyncInferQueue
         compiled = self.compiled(name, shape, 'THROUGHPUT')
         queue, image = AsyncInferQueue(compiled), x.numpy()
+        if name == 'cgnet_mm_openvino_int8':  # its IR leaves out the resize
+            queue.set_callback(lambda request, _: resize_logits(
+                torch.from_numpy(request.get_output_tensor(0).data), shape,
+                self.align_corners))
 
         def run():
             for _ in range(self.args.stream):
@@ -251,9 +272,24 @@ def markdown(report: dict) -> str:
         lines.append(f'| {name} | ' + ' | '.join(cells) + f' | {diff:.2g} | '
                      f'{100 * agree:.2f}% | '
                      f'{"-" if miou is None else f"{miou:.2f}"} |')
+    against = [f'{r["size"][0]}x{r["size"][1]} {f["path"]} '
+               f'{f["speedup_vs_peer"]:.2f}x' for r in report['results']
+               for f in [r.get('fastest_cgnet_mm')] if f]
+    if against:
+        lines.append(f'\nFastest cgnet_mm path against {PEER} (its time / '
+                     'ours): ' + ', '.join(against) + '.')
     lines += [f'\n{name} skipped: {why}.'
               for name, why in report.get('skipped', {}).items()]
     return '\n'.join(lines) + '\n'
+
+
+def fastest_cgnet_mm(ms: dict):
+    """The fastest cgnet_mm path and its speed-up over :data:`PEER`, or
+    None without the peer."""
+    if PEER not in ms:
+        return None
+    name = min((n for n in ms if n.startswith('cgnet_mm')), key=ms.get)
+    return dict(path=name, speedup_vs_peer=round(ms[PEER] / ms[name], 3))
 
 
 def throughput_markdown(report: dict) -> str:
@@ -261,9 +297,10 @@ def throughput_markdown(report: dict) -> str:
     rows = [r for r in report['results'] if r.get('throughput')]
     if not rows:
         return ''
+    hint = 'THROUGHPUT hint, {requests} parallel requests in {streams} streams'
     how = dict(cgnet_mm_fast_int8='batches of {batch}',
-               openvino_nncf_int8='THROUGHPUT hint, {requests} parallel '
-               'requests in {streams} streams')
+               openvino_nncf_int8=hint,
+               cgnet_mm_openvino_int8=hint + ', resize in torch')
     lines = [
         f'Throughput: images/s over a stream of {report["stream"]} copies of '
         'the bundled photo at each size, on the threads above, median of '
@@ -353,7 +390,8 @@ def main(argv=None):
             with torch.no_grad():
                 ref = paths['cgnet_mm_eager_fp32'](x)
             ms, first = time_paths(paths, x, args.warmup, args.repeat)
-            row = dict(size=list(shape), paths={})
+            row = dict(size=list(shape), paths={},
+                       fastest_cgnet_mm=fastest_cgnet_mm(ms))
             for name, fn in paths.items():
                 with torch.no_grad():
                     figures = agreement(fn(x).float(), ref)

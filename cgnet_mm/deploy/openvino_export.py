@@ -3,7 +3,14 @@ model as an image -> logits callable (for the benchmark and the check).
 
 The IR is the whole segmentor (preprocessing included, the ONNX export's
 input and output), converted from the ONNX graph :func:`onnx_graph` writes
-by OpenVINO's ONNX frontend. We go through ONNX rather than
+by OpenVINO's ONNX frontend, with two changes that OpenVINO rewards
+(:func:`deploy_graph`): a CGNet's BGR->RGB flip folded into the weights
+(exact), and optionally (``resize=False``) no final resize: the IR then
+outputs logits at the head's resolution, which
+:class:`OpenVINOSegmentor` resizes in torch. Measured on 2 cores at
+1024x2048, OpenVINO spends ~22 ms in that bilinear ``Interpolate`` and
+~14 ms reordering its output to NCHW, torch ~8 ms in all (README,
+Deployment). We go through ONNX rather than
 ``openvino.convert_model`` on the torch module because that ONNX graph is
 the one every family's parity test already holds to 1e-4 against torch,
 and a file format decouples OpenVINO from the torch version: OpenVINO's
@@ -36,7 +43,8 @@ from .fast import Calibration, calibration_images
 from .onnx_export import (PREPROCESSING, ExportError, as_exportable,
                           onnx_graph, real_looking_input, worst_figures)
 from .pt2_export import check_figures
-from .wrapper import ExportableSegmentor, agreement, as_input
+from .fuse import fold_bgr_to_rgb
+from .wrapper import ExportableSegmentor, agreement, as_input, resize_logits
 
 # what the IR needs: openvino itself, nncf for int8, and the ONNX
 # exporter the IR is converted from
@@ -59,6 +67,16 @@ def _import_openvino():
             "'cgnet_mm[openvino]'")
     import openvino
     return openvino
+
+
+def deploy_graph(segmentor: torch.nn.Module,
+                 resize: bool = True) -> ExportableSegmentor:
+    """What the IR holds: ``segmentor`` as an image -> logits module with
+    the BGR->RGB flip folded (:func:`fold_bgr_to_rgb`), and with
+    ``resize=False`` without the final resize."""
+    model = fold_bgr_to_rgb(as_exportable(segmentor))
+    model.resize = resize
+    return model
 
 
 def convert(model: ExportableSegmentor, shape: Sequence[int], dynamic: bool,
@@ -112,23 +130,32 @@ def compile_model(ov_model, threads: Optional[int] = None,
 
 class OpenVINOSegmentor:
     """A compiled OpenVINO model called like :class:`ExportableSegmentor`:
-    BGR float image (1, 3, H, W), 0-255 -> logits at the input size."""
+    BGR float image (1, 3, H, W), 0-255 -> logits at the input size (an IR
+    exported with ``resize=False`` has them resized here, bilinearly with
+    ``align_corners``: the IR's metadata holds both)."""
 
-    def __init__(self, compiled):
+    def __init__(self, compiled, align_corners: bool = False):
         self.compiled = compiled
+        self.align_corners = align_corners
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(self.compiled(image.numpy())[0])
+        logits = torch.from_numpy(self.compiled(image.numpy())[0])
+        return resize_logits(logits, image.shape[2:], self.align_corners)
 
 
 def annotate(ov_model, model: ExportableSegmentor, precision: str,
-             metadata: Optional[dict] = None) -> None:
+             metadata: Optional[dict] = None, resize: bool = True) -> None:
     """Writes the input contract and the preprocessing the graph does into
     the IR's runtime info, section ``cgnet_mm`` (strings; lists as
-    JSON)."""
-    info = dict(preprocessing=PREPROCESSING, precision=precision,
+    JSON): ``model``'s contract, with logits at the input size or (not
+    ``resize``) at the head's resolution."""
+    preprocessing = PREPROCESSING if resize else PREPROCESSING.replace(
+        'at the input size', "at the head's resolution: resize them "
+        'bilinearly to the input size, with align_corners')
+    info = dict(preprocessing=preprocessing, precision=precision,
                 mean=model.mean.flatten().tolist(),
                 std=model.std.flatten().tolist(), bgr_to_rgb=model.swap_rb,
+                resize=resize, align_corners=model.align_corners,
                 **(metadata or {}))
     for key, value in info.items():
         ov_model.set_rt_info(
@@ -152,11 +179,14 @@ def export_openvino(segmentor: torch.nn.Module, out: str,
                     dynamic: bool = False, int8: bool = False,
                     calibration: Calibration = None,
                     image: Optional[str] = None,
-                    metadata: Optional[dict] = None) -> Dict[str, float]:
+                    metadata: Optional[dict] = None,
+                    resize: bool = True) -> Dict[str, float]:
     """Converts (and with ``int8`` quantizes, calibrating on
     ``calibration``: a folder, a list of images, or None for the bundled
     scene), verifies, and only then writes ``out`` (.xml) and its .bin.
-    Returns the worst figures over the checked input sizes."""
+    With ``resize=False`` the IR's logits are at the head's resolution
+    (checked after :class:`OpenVINOSegmentor` resizes them). Returns the
+    worst figures over the checked input sizes."""
     ov = _import_openvino()
     if not out.endswith('.xml'):
         raise ExportError(f'--out {out!r}: an OpenVINO IR is an .xml file '
@@ -168,13 +198,15 @@ def export_openvino(segmentor: torch.nn.Module, out: str,
     model = as_exportable(segmentor)
     h, w = (int(v) for v in shape)
     with tempfile.TemporaryDirectory() as tmp:
-        ov_model = convert(model, (h, w), dynamic, tmp, image)
+        ov_model = convert(deploy_graph(model, resize), (h, w), dynamic, tmp,
+                           image)
         if int8:
             ov_model = quantize(ov_model, images, None if dynamic else (h, w))
-        annotate(ov_model, model, mode, metadata)
+        annotate(ov_model, model, mode, metadata, resize)
         xml = osp.join(tmp, 'model.xml')
         ov.save_model(ov_model, xml, compress_to_fp16=False)
-        ir = OpenVINOSegmentor(compile_model(ov.Core().read_model(xml)))
+        ir = OpenVINOSegmentor(compile_model(ov.Core().read_model(xml)),
+                               model.align_corners)
         with torch.no_grad():
             worst = worst_figures(lambda x: agreement(ir(x), model(x)),
                                   (h, w), dynamic, image)

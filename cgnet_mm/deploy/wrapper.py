@@ -2,7 +2,9 @@
 
 Input: a float32 NCHW image in BGR order with 0-255 values (what
 ``cv2.imread`` gives, transposed). Output: logits (N, C, H, W) at the input
-size. Normalisation and BGR->RGB come from the config's data preprocessor.
+size (with ``resize=False``, at the decode head's resolution: see
+:func:`resize_logits`). Normalisation and BGR->RGB come from the config's
+data preprocessor.
 """
 import copy
 from typing import Dict
@@ -15,15 +17,17 @@ from mmseg.models import EncoderDecoder
 
 
 class ExportableSegmentor(nn.Module):
-    """Preprocessing + backbone + head + resize, always in eval mode.
+    """Preprocessing + backbone + head + resize (left out with
+    ``resize=False``), always in eval mode.
 
     ``train()`` is refused: a wrapper left in training mode silently
     exported BN with batch statistics (argmax agreement ~11-16% with
     torch), so this one cannot be switched back.
     """
 
-    def __init__(self, segmentor: EncoderDecoder):
+    def __init__(self, segmentor: EncoderDecoder, resize: bool = True):
         super().__init__()
+        self.resize = resize
         pre = segmentor.data_preprocessor
         self.swap_rb = bool(getattr(pre, 'channel_conversion', False))
         self.register_buffer('mean', pre.mean.detach().clone().view(1, -1, 1,
@@ -44,8 +48,19 @@ class ExportableSegmentor(nn.Module):
             image = image.flip(1)
         x = (image - self.mean) / self.std
         logits = self.decode_head(self.backbone(x))
+        if not self.resize:
+            return logits
         return F.interpolate(logits, size=image.shape[2:], mode='bilinear',
                              align_corners=self.align_corners)
+
+
+def resize_logits(logits: torch.Tensor, size, align_corners: bool):
+    """Logits bilinearly resized to the image ``size`` (the wrapper's last
+    step, for graphs exported without it); a no-op when they have it."""
+    if tuple(logits.shape[2:]) == tuple(size):
+        return logits
+    return F.interpolate(logits, size=tuple(size), mode='bilinear',
+                         align_corners=align_corners)
 
 
 def as_input(image: np.ndarray) -> torch.Tensor:

@@ -32,6 +32,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--int8', action='store_true',
                         help='with --format openvino: quantize with NNCF, '
                         'calibrating on --calibration DIR')
+    parser.add_argument('--no-resize', dest='resize', action='store_false',
+                        help='with --format openvino: leave the final '
+                        "bilinear resize out; the IR's logits come at the "
+                        "head's resolution (resize them yourself, as "
+                        'OpenVINOSegmentor does): faster on CPU')
     parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
                         default=None, help='input size to export and check '
                         'at (default: the config test size)')
@@ -62,6 +67,10 @@ def check_options(args: argparse.Namespace) -> str:
             f'there is no int8 {fmt} export' +
             ('; a fast-path package takes --fast int8' if fmt == 'pt2' else
              ' (--fast int8 writes an int8 .pt2 package)'))
+    if not args.resize and fmt != 'openvino':
+        raise CheckError(f'--no-resize shapes an OpenVINO IR (--format '
+                         f'openvino --no-resize); the {fmt} export always '
+                         'ends with the resize')
     if args.int8 and args.calibration is None:
         raise CheckError('--int8 needs --calibration DIR: a folder of images '
                          'like the ones the model will see (16 spread over '
@@ -124,7 +133,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         against = f'{args.fast} package'
     elif fmt == 'openvino':
         result = export_openvino(model, args.out, shape, args.dynamic,
-                                 args.int8, calibration, args.image, meta)
+                                 args.int8, calibration, args.image, meta,
+                                 args.resize)
         against = f'OpenVINO {"int8" if args.int8 else "fp32"} IR'
     else:
         result = export_onnx(model, args.out, shape, args.dynamic,

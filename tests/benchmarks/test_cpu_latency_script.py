@@ -47,10 +47,12 @@ def test_openvino_rows_skipped_with_reason(tmp_path, monkeypatch):
     monkeypatch.setattr(openvino_export, 'missing_packages',
                         lambda: ['openvino', 'nncf'])
     report = run_script(tmp_path, monkeypatch, '--paths', 'openvino_fp32',
-                        'openvino_nncf_int8')
+                        'openvino_nncf_int8', 'cgnet_mm_openvino_int8')
     reason = "openvino, nncf not installed: pip install 'cgnet_mm[openvino]'"
     assert report['skipped'] == dict(openvino_fp32=reason,
-                                     openvino_nncf_int8=reason)
+                                     openvino_nncf_int8=reason,
+                                     cgnet_mm_openvino_int8=reason)
+    assert report['results'][0]['fastest_cgnet_mm'] is None
     assert list(report['results'][0]['paths']) == ['mmseg_eager_fp32',
                                                    'cgnet_mm_eager_fp32']
     assert 'throughput' not in (tmp_path / 'lat.md').read_text().lower()
@@ -68,18 +70,28 @@ def test_openvino_rows_and_throughput(tmp_path, monkeypatch):
                       '<!-- cpu-throughput:start -->\nold\n'
                       '<!-- cpu-throughput:end -->\n')
     report = run_script(tmp_path, monkeypatch, '--paths', 'openvino_fp32',
-                        'openvino_nncf_int8', '--stream', '2',
-                        '--update-readme', str(readme))
+                        'openvino_nncf_int8', 'cgnet_mm_openvino_int8',
+                        '--stream', '2', '--update-readme', str(readme))
     assert report['skipped'] == {}
     row = report['results'][0]
-    fp32, int8 = row['paths']['openvino_fp32'], \
-        row['paths']['openvino_nncf_int8']
+    fp32, int8, ours = (row['paths'][name] for name in (
+        'openvino_fp32', 'openvino_nncf_int8', 'cgnet_mm_openvino_int8'))
     assert fp32['max_abs_diff'] <= 1e-4 and fp32['ms'] > 0
     assert int8['max_abs_diff'] > 1e-3 and int8['ms'] > 0  # quantized
-    stream = row['throughput']['openvino_nncf_int8']
-    assert stream['images_per_s'] > 0 and stream['requests'] >= 1
+    assert ours['max_abs_diff'] > 1e-3 and ours['argmax_agreement'] >= 0.9
+    fastest = row['fastest_cgnet_mm']
+    assert fastest['path'] in ('cgnet_mm_eager_fp32', 'cgnet_mm_openvino_int8')
+    for name in ('openvino_nncf_int8', 'cgnet_mm_openvino_int8'):
+        stream = row['throughput'][name]
+        assert stream['images_per_s'] > 0 and stream['requests'] >= 1
     text = readme.read_text()
-    assert '| openvino_nncf_int8 |' in text.split('cpu-latency:end')[0]
+    latency = text.split('cpu-latency:end')[0]
+    assert '| cgnet_mm_openvino_int8 |' in latency
+    assert re.search(r'Fastest cgnet_mm path against openvino_nncf_int8 '
+                     r'\(its time / ours\): 48x64 cgnet_mm_\w+ [\d.]+x\.',
+                     latency)
     assert re.search(r'\| openvino_nncf_int8 \| [\d.]+ \| THROUGHPUT hint, '
                      r'\d+ parallel requests in \d+ streams \|', text)
+    assert re.search(r'\| cgnet_mm_openvino_int8 \| [\d.]+ \| THROUGHPUT '
+                     r'hint, .* streams, resize in torch \|', text)
     assert 'old' not in text

@@ -5,7 +5,9 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
 
-from cgnet_mm.deploy.fuse import fold_batchnorm, pools_as_convs
+from cgnet_mm.deploy import ExportableSegmentor
+from cgnet_mm.deploy.fuse import (fold_batchnorm, fold_bgr_to_rgb,
+                                  pools_as_convs)
 from tests.conftest import CONFIGS, randomize
 
 
@@ -44,3 +46,24 @@ def test_injection_pools_as_convs_keep_logits():
     assert not any(isinstance(m, nn.AvgPool2d) for m in rewritten.modules())
     assert _max_diff(rewritten, model) <= 1e-5
     assert isinstance(model.backbone.inject_2x.pool[0], nn.AvgPool2d)
+
+
+def test_bgr_to_rgb_folded_into_weights_keeps_logits():
+    model = ExportableSegmentor(_model())
+    folded = fold_bgr_to_rgb(model)
+    assert model.swap_rb and not folded.swap_rb
+    x = torch.rand(1, 3, 97, 131) * 255
+    with torch.no_grad():
+        assert float((folded(x) - model(x)).abs().max()) <= 1e-5
+    # the original keeps its flip and weights
+    assert torch.equal(model.mean, ExportableSegmentor(_model()).mean)
+    stem = model.backbone.stem[0].conv.weight
+    assert not torch.equal(stem, folded.backbone.stem[0].conv.weight)
+    assert torch.equal(stem[:, [2, 1, 0]],
+                       folded.backbone.stem[0].conv.weight)
+
+
+def test_bgr_to_rgb_kept_where_it_cannot_be_folded():
+    model = ExportableSegmentor(_model())
+    model.backbone.norm_prelu_1[0] = nn.GroupNorm(1, 131)
+    assert fold_bgr_to_rgb(model).swap_rb

@@ -64,6 +64,29 @@ def test_fp32_dynamic_ir_equals_torch_and_carries_metadata(shipped,
         assert (logits - wrapper(image)).abs().max() <= 1e-4
 
 
+def test_ir_without_resize_and_flip(shipped, tmp_path, capsys):
+    config, ckpt, model = shipped
+    out = tmp_path / 'lowres.xml'
+    export_cli([config, ckpt, '--format', 'openvino', '--no-resize',
+                '--shape', '72', '96', '--out', str(out)])
+    assert 'argmax agreement 100.000%' in capsys.readouterr().out
+    # the flip is folded into the weights, the resize left out
+    assert not {'Slice', 'StridedSlice', 'Interpolate'} & ops(out)
+    ir = ov.Core().read_model(str(out))
+    meta = read_metadata(ir)
+    assert meta['resize'] == 'false' and meta['align_corners'] == 'false'
+    assert "at the head's resolution" in meta['preprocessing']
+    assert meta['bgr_to_rgb'] == 'true'  # the input is still BGR
+    image = real_looking_input((72, 96))
+    compiled = compile_model(ir, threads=2)
+    assert tuple(compiled(image.numpy())[0].shape) == (1, 11, 9, 12)
+    with torch.no_grad():
+        ref = ExportableSegmentor(model)(image)
+    logits = OpenVINOSegmentor(compiled)(image)
+    assert logits.shape == ref.shape
+    assert (logits - ref).abs().max() <= 1e-4
+
+
 def test_int8_cli_with_calibration_folder(shipped, tmp_path, capsys):
     config, ckpt, _ = shipped
     folder = tmp_path / 'calibration'

@@ -78,6 +78,14 @@ def test_int8_with_fast(bad_input, tmp_path):
               r'pt2 export; a fast-path package takes --fast int8$')
 
 
+def test_no_resize_with_onnx(bad_input, tmp_path):
+    bad_input('export: --no-resize without --format openvino', main,
+              [CONFIG, tmp_path / 'c.pth', '--no-resize', '--out',
+               tmp_path / 'm.onnx'],
+              r'error: --no-resize shapes an OpenVINO IR \(--format openvino '
+              r'--no-resize\); the onnx export always ends with the resize$')
+
+
 def test_int8_without_calibration(bad_input, tmp_path):
     bad_input('export --format openvino --int8 without --calibration', main,
               [CONFIG, tmp_path / 'c.pth', '--format', 'openvino', '--int8',
