@@ -169,6 +169,25 @@ def read_metadata(ov_model) -> Dict[str, str]:
     return {key: value.astype(str) for key, value in section.items()}
 
 
+def load_ir(xml: str, threads: Optional[int] = None,
+            hint: str = 'LATENCY') -> OpenVINOSegmentor:
+    """An IR written by :func:`export_openvino`, compiled for CPU
+    (:func:`compile_model`), resizing its logits as its metadata says."""
+    ov = _import_openvino()
+    if not osp.isfile(xml) or not osp.isfile(bin_path(xml)):
+        raise ExportError(f'{xml!r}: no OpenVINO IR there (an .xml with its '
+                          '.bin beside it); write one with cgnet-mm export '
+                          '--format openvino')
+    model = ov.Core().read_model(xml)
+    if not model.has_rt_info([RT_INFO_SECTION]):
+        raise ExportError(f'{xml!r} carries no {RT_INFO_SECTION} metadata, so '
+                          'its output size is unknown; export it with '
+                          'cgnet-mm export --format openvino')
+    align = read_metadata(model).get('align_corners', 'false')
+    return OpenVINOSegmentor(compile_model(model, threads, hint),
+                             json.loads(align))
+
+
 def bin_path(xml: str) -> str:
     """The weights file OpenVINO reads beside ``xml``."""
     return osp.splitext(xml)[0] + '.bin'

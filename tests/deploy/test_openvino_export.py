@@ -21,7 +21,8 @@ ov = pytest.importorskip('openvino', reason='openvino not installed '
 pytest.importorskip('nncf', reason='nncf not installed (openvino extra)')
 
 from cgnet_mm.deploy.openvino_export import (  # noqa: E402
-    OpenVINOSegmentor, compile_model, export_openvino, read_metadata)
+    OpenVINOSegmentor, compile_model, export_openvino, load_ir,
+    read_metadata)
 from cgnet_mm.deploy.onnx_export import real_looking_input  # noqa: E402
 from cgnet_mm.tools.export import main as export_cli  # noqa: E402
 
@@ -82,9 +83,22 @@ def test_ir_without_resize_and_flip(shipped, tmp_path, capsys):
     assert tuple(compiled(image.numpy())[0].shape) == (1, 11, 9, 12)
     with torch.no_grad():
         ref = ExportableSegmentor(model)(image)
-    logits = OpenVINOSegmentor(compiled)(image)
-    assert logits.shape == ref.shape
-    assert (logits - ref).abs().max() <= 1e-4
+    for segment in (OpenVINOSegmentor(compiled), load_ir(str(out), 2)):
+        logits = segment(image)
+        assert logits.shape == ref.shape
+        assert (logits - ref).abs().max() <= 1e-4
+
+
+def test_load_ir_refuses_missing_and_foreign_irs(tmp_path):
+    with pytest.raises(ExportError, match=r"'.*none\.xml': no OpenVINO IR "
+                       r'there .*cgnet-mm export --format openvino'):
+        load_ir(str(tmp_path / 'none.xml'))
+    param = ov.opset13.parameter([1, 3, 8, 8], ov.Type.f32)
+    foreign = tmp_path / 'foreign.xml'
+    ov.save_model(ov.Model([ov.opset13.relu(param)], [param]), str(foreign))
+    with pytest.raises(ExportError, match=r"'.*foreign\.xml' carries no "
+                       r'cgnet_mm metadata'):
+        load_ir(str(foreign))
 
 
 def test_int8_cli_with_calibration_folder(shipped, tmp_path, capsys):
