@@ -67,7 +67,7 @@ OPENVINO_PATHS = ('openvino_fp32', 'openvino_nncf_int8',
                   'cgnet_mm_openvino_int8')
 STREAM_PATHS = ('cgnet_mm_fast_int8', 'openvino_nncf_int8',
                 'cgnet_mm_openvino_int8')
-PEER = 'openvino_nncf_int8'  # the deployment peer item 3 of issue 12 names
+PEER = 'openvino_nncf_int8'  # the deployment peer to beat (README)
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 
