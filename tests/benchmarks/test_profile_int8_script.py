@@ -1,5 +1,6 @@
-"""The int8 profile runs end to end (tiny size; not a timing test): both
-paths' per-kind tables, the oneDNN convolutions named with their shapes."""
+"""The int8 profile runs end to end (tiny size; not a timing test): every
+path's per-kind table, the oneDNN convolutions named with their shapes,
+the torch resize of our OpenVINO IR."""
 import json
 import runpy
 import sys
@@ -24,8 +25,17 @@ def test_profile_int8_writes_json_and_tables(tmp_path, monkeypatch):
                for name, _, _ in ours['top'])
     table = (tmp_path / 'profile.md').read_text()
     assert 'cgnet_mm_fast_int8:' in table and '64x128' in table
-    if missing_packages():
-        assert 'not installed' in report['skipped']['openvino_nncf_int8']
-    else:
-        assert report['paths']['openvino_nncf_int8']['total_ms'] > 0
-        assert 'openvino_nncf_int8:' in table
+    for path in ('openvino_nncf_int8', 'cgnet_mm_openvino_int8'):
+        if missing_packages():
+            assert 'not installed' in report['skipped'][path]
+        else:
+            assert report['paths'][path]['total_ms'] > 0
+            assert f'{path}:' in table
+    if not missing_packages():  # ours resizes in torch, the peer does not
+        resize = 'resize_logits (torch, OpenVINOSegmentor)'
+        kinds = {path: [kind for kind, _ in report['paths'][path]['by_kind']]
+                 for path in ('openvino_nncf_int8', 'cgnet_mm_openvino_int8')}
+        assert 'torch resize' in kinds['cgnet_mm_openvino_int8']
+        assert 'torch resize' not in kinds['openvino_nncf_int8']
+        assert any(name == resize for name, _, _ in
+                   report['paths']['cgnet_mm_openvino_int8']['top'])
