@@ -4,7 +4,8 @@ The paths: mmseg's and cgnet_mm's eager models, cgnet_mm's fast paths,
 onnxruntime, OpenVINO on the plain ONNX graph (fp32, and int8 quantized by
 NNCF on the same calibration images as cgnet_mm's int8), and cgnet_mm's
 OpenVINO IR (``cgnet-mm export --format openvino --int8 --no-resize``:
-the BGR flip folded, the final resize in torch) quantized the same way;
+the BGR flip folded, the final resize by OpenVINOSegmentor) quantized
+the same way;
 each skipped with its reason in the JSON when its packages are missing.
 Under each table: the fastest cgnet_mm path against OpenVINO + NNCF int8.
 
@@ -25,9 +26,9 @@ as fast and as stable as it gets; ``--malloc default`` leaves them.
 Throughput: images/s over a stream of ``--stream`` images, for
 cgnet_mm's int8 path (batches of ``--stream-batch``) and the two OpenVINO
 int8 IRs (``PERFORMANCE_HINT=THROUGHPUT``: parallel requests from an
-``AsyncInferQueue``; ours resizes each result in torch in the queue's
-callback), on the same threads, warmed up and interleaved the same way; a
-second table.
+``AsyncInferQueue``; ours resizes each result in the queue's callback),
+on the same threads, warmed up and interleaved the same way; a second
+table.
 
     python benchmarks/cpu_latency.py --out benchmarks/cpu_latency.json
 """
@@ -300,7 +301,7 @@ def throughput_markdown(report: dict) -> str:
     hint = 'THROUGHPUT hint, {requests} parallel requests in {streams} streams'
     how = dict(cgnet_mm_fast_int8='batches of {batch}',
                openvino_nncf_int8=hint,
-               cgnet_mm_openvino_int8=hint + ', resize in torch')
+               cgnet_mm_openvino_int8=hint + ', resize by OpenVINOSegmentor')
     lines = [
         f'Throughput: images/s over a stream of {report["stream"]} copies of '
         'the bundled photo at each size, on the threads above, median of '

@@ -1,7 +1,7 @@
 """Where the int8 CPU paths spend their time, layer by layer: OpenVINO +
 NNCF int8 on the plain ONNX graph and on cgnet_mm's IR (``--no-resize``;
 OpenVINO's per-node performance counters, plus the resize our
-``OpenVINOSegmentor`` does in torch) and cgnet_mm's fast int8 path
+``OpenVINOSegmentor`` does) and cgnet_mm's fast int8 path
 (torch's profiler, with inductor's generated C++ kernels named), on the
 same weights, calibration images and input size.
 
@@ -42,16 +42,16 @@ from cpu_latency import openvino_skip_reason, pin_malloc  # noqa: E402
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 WARMUP = 2
 # the OpenVINO paths: the plain graph (the peer) and ours, whose logits
-# OpenVINOSegmentor resizes in torch
+# OpenVINOSegmentor resizes (resize_logits)
 OPENVINO_GRAPHS = dict(
     openvino_nncf_int8=ExportableSegmentor,
     cgnet_mm_openvino_int8=lambda model: deploy_graph(model, resize=False))
-TORCH_RESIZE = 'resize_logits (torch, OpenVINOSegmentor)'
+OUR_RESIZE = 'resize_logits (OpenVINOSegmentor)'
 
 
 def openvino_profile(graph, calibration, shape, threads, repeat) -> dict:
     """ms per call of each OpenVINO node of ``graph`` quantized by NNCF,
-    and of the torch resize when the graph leaves it out."""
+    and of our resize when the graph leaves it out."""
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = convert(graph, (360, 480), True, tmp)
     int8 = quantize(fp32, calibration_images(calibration))
@@ -60,7 +60,7 @@ def openvino_profile(graph, calibration, shape, threads, repeat) -> dict:
                             perf_count=True).create_infer_request()
     image = real_looking_input(shape).numpy()
     nodes = collections.Counter()
-    kinds = {TORCH_RESIZE: 'torch resize'}
+    kinds = {OUR_RESIZE: 'resize_logits'}
     for call in range(WARMUP + repeat):
         logits = torch.from_numpy(request.infer({0: image})[0])
         start = time.perf_counter()
@@ -68,7 +68,7 @@ def openvino_profile(graph, calibration, shape, threads, repeat) -> dict:
         if call < WARMUP:
             continue
         if not graph.resize:
-            nodes[TORCH_RESIZE] += (time.perf_counter() - start) * 1e3 / repeat
+            nodes[OUR_RESIZE] += (time.perf_counter() - start) * 1e3 / repeat
         for info in request.get_profiling_info():
             if info.status == info.Status.EXECUTED:
                 nodes[info.node_name] += \

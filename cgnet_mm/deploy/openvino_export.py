@@ -7,10 +7,10 @@ by OpenVINO's ONNX frontend, with two changes that OpenVINO rewards
 (:func:`deploy_graph`): a CGNet's BGR->RGB flip folded into the weights
 (exact), and optionally (``resize=False``) no final resize: the IR then
 outputs logits at the head's resolution, which
-:class:`OpenVINOSegmentor` resizes in torch. Measured on 2 cores at
-1024x2048, OpenVINO spends ~22 ms in that bilinear ``Interpolate`` and
-~14 ms reordering its output to NCHW, torch ~8 ms in all (README,
-Deployment). We go through ONNX rather than
+:class:`OpenVINOSegmentor` resizes (:func:`resize_logits`). Measured on
+2 cores at 1024x2048, OpenVINO spends ~22-26 ms in that bilinear
+``Interpolate`` and ~14-17 ms reordering its output to NCHW, OpenCV ~7 ms
+in all (README, Deployment). We go through ONNX rather than
 ``openvino.convert_model`` on the torch module because that ONNX graph is
 the one every family's parity test already holds to 1e-4 against torch,
 and a file format decouples OpenVINO from the torch version: OpenVINO's
@@ -131,8 +131,9 @@ def compile_model(ov_model, threads: Optional[int] = None,
 class OpenVINOSegmentor:
     """A compiled OpenVINO model called like :class:`ExportableSegmentor`:
     BGR float image (1, 3, H, W), 0-255 -> logits at the input size (an IR
-    exported with ``resize=False`` has them resized here, bilinearly with
-    ``align_corners``: the IR's metadata holds both)."""
+    exported with ``resize=False`` has them resized here by
+    :func:`resize_logits`, with ``align_corners``: the IR's metadata holds
+    both; :func:`load_ir` reads it)."""
 
     def __init__(self, compiled, align_corners: bool = False):
         self.compiled = compiled

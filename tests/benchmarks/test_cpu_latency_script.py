@@ -93,5 +93,5 @@ def test_openvino_rows_and_throughput(tmp_path, monkeypatch):
     assert re.search(r'\| openvino_nncf_int8 \| [\d.]+ \| THROUGHPUT hint, '
                      r'\d+ parallel requests in \d+ streams \|', text)
     assert re.search(r'\| cgnet_mm_openvino_int8 \| [\d.]+ \| THROUGHPUT '
-                     r'hint, .* streams, resize in torch \|', text)
+                     r'hint, .* streams, resize by OpenVINOSegmentor \|', text)
     assert 'old' not in text

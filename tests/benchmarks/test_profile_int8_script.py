@@ -1,6 +1,6 @@
 """The int8 profile runs end to end (tiny size; not a timing test): every
 path's per-kind table, the oneDNN convolutions named with their shapes,
-the torch resize of our OpenVINO IR."""
+the resize of our OpenVINO IR."""
 import json
 import runpy
 import sys
@@ -31,11 +31,11 @@ def test_profile_int8_writes_json_and_tables(tmp_path, monkeypatch):
         else:
             assert report['paths'][path]['total_ms'] > 0
             assert f'{path}:' in table
-    if not missing_packages():  # ours resizes in torch, the peer does not
-        resize = 'resize_logits (torch, OpenVINOSegmentor)'
+    if not missing_packages():  # ours resizes outside the IR, the peer not
+        resize = 'resize_logits (OpenVINOSegmentor)'
         kinds = {path: [kind for kind, _ in report['paths'][path]['by_kind']]
                  for path in ('openvino_nncf_int8', 'cgnet_mm_openvino_int8')}
-        assert 'torch resize' in kinds['cgnet_mm_openvino_int8']
-        assert 'torch resize' not in kinds['openvino_nncf_int8']
+        assert 'resize_logits' in kinds['cgnet_mm_openvino_int8']
+        assert 'resize_logits' not in kinds['openvino_nncf_int8']
         assert any(name == resize for name, _, _ in
                    report['paths']['cgnet_mm_openvino_int8']['top'])
