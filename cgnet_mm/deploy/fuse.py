@@ -111,14 +111,19 @@ def fold_bgr_to_rgb(model: ExportableSegmentor) -> ExportableSegmentor:
     In CGNet the image reaches the first stem conv and, average-pooled,
     the stage concatenations, i.e. the last ``in_channels`` of
     ``norm_prelu_0`` / ``norm_prelu_1`` and of the input of each next
-    stage's first conv. Other backbones, and CGNets whose stage norms are
-    not BN (a permutation would change group statistics), keep the flip.
+    stage's first conv. Other backbones, CGNets whose stage norms are not
+    BN (a permutation would change group statistics) and heads that read
+    those two stage outputs (they would see the channels reversed) keep
+    the flip.
     """
     model = copy.deepcopy(model)
     backbone = model.backbone
+    in_index = getattr(model.decode_head, 'in_index', -1)
+    reads = in_index if isinstance(in_index, (list, tuple)) else [in_index]
     if not (model.swap_rb and isinstance(backbone, CGNet) and all(
             isinstance(norm_act[0], nn.modules.batchnorm._BatchNorm)
-            for norm_act in (backbone.norm_prelu_0, backbone.norm_prelu_1))):
+            for norm_act in (backbone.norm_prelu_0, backbone.norm_prelu_1))
+            and all(index in (2, -1) for index in reads)):
         return model
     stem = backbone.stem[0].conv
     image_channels = stem.in_channels

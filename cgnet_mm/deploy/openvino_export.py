@@ -25,6 +25,7 @@ limits of the other exports: fp32 within 1e-4 and >= 99.9% argmax
 agreement, int8 >= 97% argmax agreement. The .xml and .bin are then
 renamed into place (the .bin first; each appears whole or not at all).
 """
+import copy
 import json
 import logging
 import os.path as osp
@@ -216,6 +217,9 @@ def export_openvino(segmentor: torch.nn.Module, out: str,
     mode = 'int8' if int8 else 'fp32'
     images = calibration_images(calibration) if int8 else None
     model = as_exportable(segmentor)
+    if not model.resize:  # the IR is checked at the input size
+        model = copy.copy(model)
+        model.resize = True
     h, w = (int(v) for v in shape)
     with tempfile.TemporaryDirectory() as tmp:
         ov_model = convert(deploy_graph(model, resize), (h, w), dynamic, tmp,

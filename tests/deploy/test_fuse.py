@@ -67,3 +67,6 @@ def test_bgr_to_rgb_kept_where_it_cannot_be_folded():
     model = ExportableSegmentor(_model())
     model.backbone.norm_prelu_1[0] = nn.GroupNorm(1, 131)
     assert fold_bgr_to_rgb(model).swap_rb
+    model = ExportableSegmentor(_model())
+    model.decode_head.in_index = [1, 2]  # a head that reads stage 1 too
+    assert fold_bgr_to_rgb(model).swap_rb

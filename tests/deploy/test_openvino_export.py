@@ -89,6 +89,16 @@ def test_ir_without_resize_and_flip(shipped, tmp_path, capsys):
         assert (logits - ref).abs().max() <= 1e-4
 
 
+def test_wrapper_without_resize_is_checked_at_the_input_size(shipped,
+                                                             tmp_path):
+    _, _, model = shipped
+    out = tmp_path / 'm.xml'
+    figures = export_openvino(ExportableSegmentor(model, resize=False),
+                              str(out), (40, 48), resize=False)
+    assert figures['max_abs_diff'] <= 1e-4
+    assert read_metadata(ov.Core().read_model(str(out)))['resize'] == 'false'
+
+
 def test_load_ir_refuses_missing_and_foreign_irs(tmp_path):
     with pytest.raises(ExportError, match=r"'.*none\.xml': no OpenVINO IR "
                        r'there .*cgnet-mm export --format openvino'):
