@@ -5,8 +5,8 @@ onnxruntime, OpenVINO on the plain ONNX graph (fp32, and int8 quantized by
 NNCF on the same calibration images as cgnet_mm's int8), and cgnet_mm's
 OpenVINO IR (``cgnet-mm export --format openvino --int8 --no-resize``:
 the BGR flip folded, the final resize by OpenVINOSegmentor) quantized
-the same way;
-each skipped with its reason in the JSON when its packages are missing.
+the same way; each skipped with its reason in the JSON when its packages
+are missing.
 Under each table: the fastest cgnet_mm path against OpenVINO + NNCF int8.
 
 Every path runs in this one process on the same weights (the shipped

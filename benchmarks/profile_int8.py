@@ -6,7 +6,7 @@ OpenVINO's per-node performance counters, plus the resize our
 same weights, calibration images and input size.
 
 Issue 12 asks for a fastest CPU path 1.3x ahead of OpenVINO's int8 and to
-profile before optimising; this is that profile. Both paths are warmed up,
+profile before optimising; this is that profile. Every path is warmed up,
 then each runs ``--repeat`` times; times are per call, summed per node (or
 kernel, oneDNN convolutions per input and weight shape) and grouped by
 kind. Profiler overhead makes the sums exceed the latency of an unprofiled
@@ -49,12 +49,12 @@ OPENVINO_GRAPHS = dict(
 OUR_RESIZE = 'resize_logits (OpenVINOSegmentor)'
 
 
-def openvino_profile(graph, calibration, shape, threads, repeat) -> dict:
+def openvino_profile(graph, images, shape, threads, repeat) -> dict:
     """ms per call of each OpenVINO node of ``graph`` quantized by NNCF,
     and of our resize when the graph leaves it out."""
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = convert(graph, (360, 480), True, tmp)
-    int8 = quantize(fp32, calibration_images(calibration))
+    int8 = quantize(fp32, images)
     int8.reshape([1, 3, *shape])
     request = compile_model(int8, threads,
                             perf_count=True).create_infer_request()
@@ -77,13 +77,13 @@ def openvino_profile(graph, calibration, shape, threads, repeat) -> dict:
     return {name: (kinds[name], ms) for name, ms in nodes.items()}
 
 
-def torch_profile(model, calibration, shape, repeat) -> dict:
+def torch_profile(model, images, shape, repeat) -> dict:
     """ms per call of each profiler event (self time) of cgnet_mm's int8
     path; inductor's C++ kernels appear under their generated names, oneDNN
     convolutions with their input and weight shapes (on the torch threads
     the caller set)."""
     with inductor_config.patch({'cpp.enable_kernel_profile': True}):
-        fast = FastSegmentor(model, 'int8', calibration)
+        fast = FastSegmentor(model, 'int8', images)
         image = real_looking_input(shape)
         for _ in range(WARMUP):
             fast(image)
@@ -171,16 +171,17 @@ def main(argv=None):
     report = dict(machine=machine_info(args.threads), size=list(shape),
                   threads=args.threads, repeat=args.repeat,
                   calibration=calibration or 'bundled scene', paths={})
+    images = calibration_images(calibration)  # read once for every path
     why = openvino_skip_reason()
     if why:
         report['skipped'] = {path: why for path in OPENVINO_GRAPHS}
     else:
         for path, graph in OPENVINO_GRAPHS.items():
             report['paths'][path] = summary(openvino_profile(
-                graph(model), calibration, shape, args.threads, args.repeat),
+                graph(model), images, shape, args.threads, args.repeat),
                 args.top)
     report['paths']['cgnet_mm_fast_int8'] = summary(torch_profile(
-        model, calibration, shape, args.repeat), args.top)
+        model, images, shape, args.repeat), args.top)
     write_report(report, markdown(report, args.top), args.out,
                  args.update_readme, block='int8-profile')
 

@@ -9,8 +9,8 @@ by OpenVINO's ONNX frontend, with two changes that OpenVINO rewards
 outputs logits at the head's resolution, which
 :class:`OpenVINOSegmentor` resizes (:func:`resize_logits`). Measured on
 2 cores at 1024x2048, OpenVINO spends ~22-26 ms in that bilinear
-``Interpolate`` and ~14-17 ms reordering its output to NCHW, OpenCV ~7 ms
-in all (README, Deployment). We go through ONNX rather than
+``Interpolate`` and ~14-17 ms reordering its output to NCHW, OpenCV
+~7-8 ms in all (README, Deployment). We go through ONNX rather than
 ``openvino.convert_model`` on the torch module because that ONNX graph is
 the one every family's parity test already holds to 1e-4 against torch,
 and a file format decouples OpenVINO from the torch version: OpenVINO's
