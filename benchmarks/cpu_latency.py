@@ -33,7 +33,6 @@ table.
     python benchmarks/cpu_latency.py --out benchmarks/cpu_latency.json
 """
 import argparse
-import ctypes
 import os
 import os.path as osp
 import statistics
@@ -58,6 +57,7 @@ from cgnet_mm.deploy.openvino_export import (OpenVINOSegmentor,
 from cgnet_mm.deploy.wrapper import agreement, resize_logits
 from cgnet_mm.tools.benchmark import (machine_info, update_readme,
                                       write_report)
+from cgnet_mm.utils.malloc import keep_freed_memory
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PATHS = ('mmseg_eager_fp32', 'cgnet_mm_eager_fp32', 'cgnet_mm_bn_folded_fp32',
@@ -69,15 +69,13 @@ OPENVINO_PATHS = ('openvino_fp32', 'openvino_nncf_int8',
 STREAM_PATHS = ('cgnet_mm_fast_int8', 'openvino_nncf_int8',
                 'cgnet_mm_openvino_int8')
 PEER = 'openvino_nncf_int8'  # the deployment peer to beat (README)
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 
 def pin_malloc() -> None:
-    """Keep freed memory in the heap: no mmap for large buffers, no trim."""
-    libc = ctypes.CDLL('libc.so.6')
-    if not (libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)
-            and libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1)):
-        sys.exit('error: mallopt failed; run with --malloc default')
+    """Keep freed memory in the heap (:mod:`cgnet_mm.utils.malloc`)."""
+    why_not = keep_freed_memory()
+    if why_not:
+        sys.exit(f'error: {why_not}; run with --malloc default')
 
 
 def cpu_flags() -> list:

@@ -9,6 +9,7 @@ from mmengine.registry import Registry
 from mmseg.registry import DATASETS as MMSEG_DATASETS
 from mmseg.registry import HOOKS as MMSEG_HOOKS
 from mmseg.registry import MODELS as MMSEG_MODELS
+from mmseg.registry import TRANSFORMS as MMSEG_TRANSFORMS
 
 MODELS = Registry(
     'model', parent=MMSEG_MODELS, scope='cgnet_mm',
@@ -19,3 +20,6 @@ DATASETS = Registry(
 HOOKS = Registry(
     'hook', parent=MMSEG_HOOKS, scope='cgnet_mm',
     locations=['cgnet_mm.engine'])
+TRANSFORMS = Registry(
+    'transform', parent=MMSEG_TRANSFORMS, scope='cgnet_mm',
+    locations=['cgnet_mm.datasets'])

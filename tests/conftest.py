@@ -83,6 +83,30 @@ def make_camvid(root: str, splits=('train', 'val'), per_split: int = 3,
     return root
 
 
+# A child of a CamVid config that trains on make_camvid's tiny images:
+# 32x32 crops, batch 2, no workers, no validation.
+TINY_CAMVID_CHILD = """
+_base_ = [{base!r}]
+data_root = {root!r}
+crop_size = (32, 32)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=(64, 48), ratio_range=(0.5, 2.0),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+"""
+
+
 @pytest.fixture
 def camvid(tmp_path):
     return make_camvid(str(tmp_path / 'camvid'))

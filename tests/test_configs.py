@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
 
-from cgnet_mm.tools.checks import leaf_datasets
+from cgnet_mm.utils.config import leaf_datasets
 from tests.conftest import CONFIGS, params_without_grad
 
 TOP_LEVEL = sorted(glob.glob(osp.join(CONFIGS, '*.py')))

@@ -1,20 +1,34 @@
 """Fast training by one switch: ``fast_train = True`` in a config (or
 ``--fast`` on ``cgnet-mm train`` / ``mim train``).
 
-What it changes, through mmengine's hooks and optim wrappers, so the
-training loop stays mmengine's:
+What it changes, through mmengine's hooks and the config, so the training
+loop stays mmengine's:
 
+- the allocator keeps freed memory (:mod:`cgnet_mm.utils.malloc`; glibc
+  Linux only, the log says when it is left as is), in every training
+  process: the hook sets it, so ``mim train`` and each ``--launcher`` rank
+  get it too;
 - channels-last model and inputs: oneDNN's convolutions on x86 and cuDNN's
   on tensor-core GPUs run fastest on NHWC; the CG block's depthwise 3x3
-  convolutions and its concatenations gain most (issue 11's measurement on a
-  2-core EPYC: 2.3 -> 1.76 s per batch-8 step);
+  convolutions and its concatenations gain most;
 - ``torch.compile`` (inductor) of the segmentor's tensor work, forward and
   backward: the feature extractor and each head's ``forward``
   (:class:`FastTrainHook`);
+- the training set's images are decoded once per loader worker and kept in
+  memory (:class:`cgnet_mm.datasets.CachedLoading`): on 2 cores the loader
+  competes with the step for the CPU;
 - on CUDA only, mixed precision through mmengine's ``AmpOptimWrapper``
   (bf16 where the GPU supports it, which needs no loss scaling, else fp16
-  with a dynamic loss scale). mmengine's AMP wrapper refuses CPUs, and this
-  project's CPUs have no AMX, where bf16 convolutions are slower than fp32.
+  with a dynamic loss scale). mmengine's AMP wrapper refuses CPUs; bf16
+  autocast on a CPU pays only with ``avx512_bf16``/AMX, which the CPUs this
+  was measured on do not expose (README, "Fast training: one switch").
+
+What was measured (``benchmarks/train_speed.py``, issue 27's probe; batch 8,
+360x360, 2 threads, Intel Xeon with AVX-512, s/step): eager 2.24,
+channels-last 1.94, channels-last with the loss compiled 2.22,
+channels-last with feature extractor and head compiled 1.52, and with the
+loss compiled as well 1.64-1.75. So the switch compiles the network and
+leaves the loss eager.
 
 Why not the Runner's own ``compile`` option: it compiles all of
 ``train_step``, data preprocessor and loss included. The preprocessor takes
@@ -38,7 +52,10 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torch import nn
 
+from cgnet_mm.datasets import cache_loading
 from cgnet_mm.registry import HOOKS
+from cgnet_mm.utils.config import leaf_datasets
+from cgnet_mm.utils.malloc import keep_freed_memory
 
 
 def to_channels_last(model: nn.Module) -> nn.Module:
@@ -96,16 +113,29 @@ class FastTrainHook(Hook):
         compile (bool | dict): ``torch.compile`` arguments, True for
             inductor's defaults, False to leave the model uncompiled.
             Default: True.
+        keep_freed_memory (bool): Set the process's allocator to keep
+            freed memory (:mod:`cgnet_mm.utils.malloc`), in ``before_run``.
+            Default: True.
     """
 
     priority = 'VERY_HIGH'
 
     def __init__(self, channels_last: bool = True,
-                 compile: Union[bool, dict] = True) -> None:
+                 compile: Union[bool, dict] = True,
+                 keep_freed_memory: bool = True) -> None:
         self.channels_last = channels_last
         if compile is True:
             compile = dict(backend='inductor')
         self.compile = dict(compile) if compile else None
+        self.keep_freed_memory = keep_freed_memory
+
+    def before_run(self, runner) -> None:
+        if not self.keep_freed_memory:
+            return
+        why_not = keep_freed_memory()
+        runner.logger.info('fast_train: ' + (why_not or (
+            'allocator keeps freed memory (glibc mallopt: mmap threshold '
+            '1 GiB, trim threshold 2 GiB)')))
 
     def before_train(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(
@@ -132,9 +162,19 @@ def enable_fast_training(cfg, cuda: Optional[bool] = None) -> List[str]:
     if not any(_is_fast_hook(h) for h in hooks):
         hooks.append(dict(type='cgnet_mm.FastTrainHook'))
         cfg.custom_hooks = hooks
-        changes.append('channels-last model and inputs, torch.compile '
-                       '(inductor) of the feature extractor and heads '
-                       '(FastTrainHook)')
+        changes.append('allocator keeps freed memory, channels-last model '
+                       'and inputs, torch.compile (inductor) of the feature '
+                       'extractor and heads (FastTrainHook)')
+    train_loader = cfg.get('train_dataloader') or {}
+    cached = 0
+    for ds in leaf_datasets(train_loader):
+        pipeline = ds.get('pipeline')
+        if pipeline and cache_loading(pipeline) != list(pipeline):
+            ds['pipeline'] = cache_loading(pipeline)
+            cached += 1
+    if cached:
+        changes.append(f'training images decoded once and kept in memory '
+                       f'(CachedLoading, {cached} dataset(s))')
     wrapper = cfg.optim_wrapper
     if cuda and wrapper.get('type', 'OptimWrapper') == 'OptimWrapper':
         amp = copy.deepcopy(dict(wrapper))

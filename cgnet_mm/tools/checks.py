@@ -4,7 +4,7 @@ import argparse
 import inspect
 import os
 import os.path as osp
-from typing import Iterator, Optional
+from typing import Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -12,6 +12,7 @@ from mmseg.registry import DATASETS
 
 from cgnet_mm.tools.config_keys import check_config_keys
 from cgnet_mm.utils import UserError, safe_load
+from cgnet_mm.utils.config import leaf_datasets
 from cgnet_mm.utils.zoo import verify
 
 CITYSCAPES_TREE = """\
@@ -63,17 +64,6 @@ def check_amp() -> None:
     if not torch.cuda.is_available():
         raise CheckError('--amp (mixed precision) needs a CUDA GPU and this '
                          'machine has none; train without --amp')
-
-
-def leaf_datasets(cfg) -> Iterator[dict]:
-    """Leaf dataset configs, looking through wrappers (Concat, Repeat)."""
-    if 'datasets' in cfg:
-        for sub in cfg['datasets']:
-            yield from leaf_datasets(sub)
-    elif 'dataset' in cfg:
-        yield from leaf_datasets(cfg['dataset'])
-    else:
-        yield cfg
 
 
 def check_data(cfg: Config, loaders=('train_dataloader', 'val_dataloader',

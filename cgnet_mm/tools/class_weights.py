@@ -17,8 +17,9 @@ from mmseg.utils import register_all_modules
 from rich.console import Console
 from rich.progress import track
 
-from cgnet_mm.tools.checks import CheckError, leaf_datasets, load_config
+from cgnet_mm.tools.checks import CheckError, load_config
 from cgnet_mm.utils import cli
+from cgnet_mm.utils.config import leaf_datasets
 
 PAPER_C = 1.10
 

@@ -1,6 +1,8 @@
 """The fast-training switch (``fast_train`` / ``--fast``): what it changes in
 a config, and that it trains the same model as eager mode."""
 import os.path as osp
+import platform
+import sys
 
 import pytest
 import torch
@@ -10,6 +12,7 @@ from mmengine.hooks import Hook
 from cgnet_mm.engine import enable_fast_training, to_channels_last
 from cgnet_mm.tools.train import build_train_config, parse_args
 from tests.conftest import CONFIGS, make_camvid
+from tests.conftest import TINY_CAMVID_CHILD as CHILD
 
 CPU_CONFIG = osp.join(CONFIGS, 'cgnet_360x360_4k_camvid_cpu.py')
 ITERS = 20
@@ -38,26 +41,6 @@ class _Recorder(Hook):
         self.losses.append(float(outputs['loss'].detach()))
 
 
-CHILD = """
-_base_ = [{base!r}]
-data_root = {root!r}
-crop_size = (32, 32)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(64, 48), ratio_range=(0.5, 2.0),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
-]
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-"""
 
 
 def _train(tmp_path, fast: bool):
@@ -98,6 +81,11 @@ def test_fast_matches_eager_and_trains_every_parameter(tmp_path):
     convs = [p for p in runner.model.parameters() if p.dim() == 4]
     assert all(p.is_contiguous(memory_format=torch.channels_last)
                for p in convs)
+    log = open(runner.logger.log_file).read()
+    glibc = sys.platform == 'linux' and platform.libc_ver()[0] == 'glibc'
+    expected = ('allocator keeps freed memory' if glibc
+                else 'allocator left as is')
+    assert f'fast_train: {expected}' in log
 
 
 def test_enable_fast_training_cpu_and_cuda():
@@ -108,7 +96,9 @@ def test_enable_fast_training_cpu_and_cuda():
         'cgnet_mm.FastTrainHook']
     assert not cfg.get('compile')  # the hook compiles, not the Runner
     assert cfg.optim_wrapper.type == 'OptimWrapper'  # no AMP on CPU
-    assert len(changes) == 1
+    assert cfg.train_dataloader.dataset.pipeline[0].type == (
+        'cgnet_mm.CachedLoading')
+    assert len(changes) == 2 and 'CachedLoading, 1 dataset' in changes[1]
     # applying it twice changes nothing more
     assert enable_fast_training(cfg, cuda=False) == []
     cuda = Config.fromfile(CPU_CONFIG)

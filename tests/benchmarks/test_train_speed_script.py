@@ -1,0 +1,54 @@
+"""The training-speed benchmark runs end to end (tiny model and images; not a
+timing test): one worker process per allocator setting, every row written."""
+import json
+import os.path as osp
+import runpy
+import sys
+
+import pytest
+
+from tests.conftest import CONFIGS, REPO, TINY_CAMVID_CHILD, make_camvid
+
+
+def test_train_speed_writes_rows_for_both_allocators(tmp_path, monkeypatch):
+    root = make_camvid(str(tmp_path / 'camvid'), per_split=4, size=(48, 64))
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY_CAMVID_CHILD.format(
+        base=osp.join(CONFIGS, 'cgnet_360x360_4k_camvid_cpu.py'), root=root)
+        + "model = dict(data_preprocessor=dict(size=crop_size),\n"
+          "             backbone=dict(num_blocks=(1, 1)))\n")
+    readme = tmp_path / 'README.md'
+    readme.write_text('x\n<!-- train_speed:start -->\nold\n'
+                      '<!-- train_speed:end -->\ny\n')
+    out = tmp_path / 'speed.json'
+    monkeypatch.setattr(sys, 'argv', [
+        'train_speed.py', '--config', str(config), '--data-root', root,
+        '--paths', 'mmseg_eager', 'cgnet_mm_fast', '--workers', '1',
+        '--warmup', '1', '--rounds', '2', '--steps', '1', '--out', str(out),
+        '--update-readme', str(readme)])
+    runpy.run_path(f'{REPO}/benchmarks/train_speed.py', run_name='__main__')
+    report = json.loads(out.read_text())
+    rows = {(r['path'], r['malloc']): r for r in report['results']}
+    assert set(rows) == {(p, m) for p in ('mmseg_eager', 'cgnet_mm_fast')
+                         for m in ('default', 'kept')}
+    assert report['baseline'] == dict(path='mmseg_eager', malloc='default')
+    base = rows['mmseg_eager', 'default']
+    assert base['ratio'] == base['loader_ratio'] == 1.0
+    for row in rows.values():
+        assert len(row['rounds_step_s']) == len(
+            row['rounds_loader_step_s']) == 2
+        assert row['images_per_s'] == pytest.approx(
+            report['batch'] / row['loader_step_s'], rel=1e-2)
+    text = readme.read_text()
+    assert '| cgnet_mm_fast | kept |' in text and 'old' not in text
+    assert text.startswith('x\n') and text.endswith('y\n')
+
+
+def test_train_speed_needs_the_baseline_path(capsys, monkeypatch):
+    monkeypatch.setattr(sys, 'argv',
+                        ['train_speed.py', '--paths', 'cgnet_mm_fast'])
+    with pytest.raises(SystemExit):
+        runpy.run_path(f'{REPO}/benchmarks/train_speed.py',
+                       run_name='__main__')
+    assert '--paths must include the baseline mmseg_eager' in (
+        capsys.readouterr().err)
