@@ -42,8 +42,14 @@ import time
 
 import torch
 from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.optim import build_optim_wrapper
+from mmengine.runner import Runner
+from mmseg.registry import MODELS
+from mmseg.utils import register_all_modules
 
-from cgnet_mm.engine import enable_fast_training
+from cgnet_mm.engine import (compile_for_training, enable_fast_training,
+                             to_channels_last)
 from cgnet_mm.tools.benchmark import machine_info, write_report
 from cgnet_mm.tools.checks import CheckError, check_data
 from cgnet_mm.utils.config import leaf_datasets
@@ -57,12 +63,6 @@ BASELINE = ('mmseg_eager', 'default')
 
 def build_path(cfg: Config, name: str):
     """(step function, loader iterator) of one path."""
-    from mmengine.model import revert_sync_batchnorm
-    from mmengine.optim import build_optim_wrapper
-    from mmengine.runner import Runner
-    from mmseg.registry import MODELS
-
-    from cgnet_mm.engine import compile_for_training, to_channels_last
     cfg = copy.deepcopy(cfg)
     if name.endswith('fast'):
         enable_fast_training(cfg, cuda=False)  # the loader's decode cache
@@ -104,7 +104,6 @@ def serve(args) -> None:
         why_not = keep_freed_memory()
         if why_not:
             sys.exit(f'error: {why_not}')
-    from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=True)  # the configs' 'mmseg'
     torch.set_num_threads(args.threads)
     cfg = load_config(args)

@@ -23,12 +23,12 @@ loop stays mmengine's:
   autocast on a CPU pays only with ``avx512_bf16``/AMX, which the CPUs this
   was measured on do not expose (README, "Fast training: one switch").
 
-What was measured (``benchmarks/train_speed.py``, issue 27's probe; batch 8,
-360x360, 2 threads, Intel Xeon with AVX-512, s/step): eager 2.24,
-channels-last 1.94, channels-last with the loss compiled 2.22,
-channels-last with feature extractor and head compiled 1.52, and with the
-loss compiled as well 1.64-1.75. So the switch compiles the network and
-leaves the loss eager.
+What was measured (a probe on one fixed batch, allocator keeping freed
+memory; batch 8, 360x360, 2 threads, 2-core Intel Xeon with AVX-512, s/step;
+2026-12-07): eager 2.24, channels-last 1.94, channels-last with the loss
+compiled 2.22, channels-last with feature extractor and head compiled 1.52,
+and with the loss compiled as well 1.64-1.75. So the switch compiles the
+network and leaves the loss eager.
 
 Why not the Runner's own ``compile`` option: it compiles all of
 ``train_step``, data preprocessor and loss included. The preprocessor takes
