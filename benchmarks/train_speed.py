@@ -146,6 +146,15 @@ def load_config(args) -> Config:
     return cfg
 
 
+def reply(proc: subprocess.Popen, malloc: str) -> dict:
+    """The next JSON line a worker process writes; exits if it died."""
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit(f'error: the {malloc}-malloc worker exited '
+                         f'({proc.wait()}); see above')
+    return json.loads(line)
+
+
 def run(args, argv) -> dict:
     cfg = load_config(args)  # fails here, before any worker starts
     argv = [sys.executable, osp.abspath(__file__)] + list(argv)
@@ -156,21 +165,13 @@ def run(args, argv) -> dict:
                                     stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, text=True)
             procs[malloc] = proc
-            ready = proc.stdout.readline()
-            if not ready:
-                raise SystemExit(f'error: the {malloc}-malloc worker '
-                                 f'exited ({proc.wait()}); see above')
-            batch = json.loads(ready)['batch']
+            batch = reply(proc, malloc)['batch']
         times = {(p, m): ([], []) for m in MALLOCS for p in args.paths}
         for r in range(args.rounds):
             for malloc, proc in procs.items():
                 proc.stdin.write('round\n')
                 proc.stdin.flush()
-                line = proc.stdout.readline()
-                if not line:
-                    raise SystemExit(f'error: the {malloc}-malloc worker '
-                                     f'exited ({proc.wait()}); see above')
-                for name, (s, ls) in json.loads(line).items():
+                for name, (s, ls) in reply(proc, malloc).items():
                     times[name, malloc][0].append(s)
                     times[name, malloc][1].append(ls)
             print(f'[train_speed] round {r + 1}/{args.rounds}: ' + ', '.join(

@@ -168,9 +168,10 @@ def enable_fast_training(cfg, cuda: Optional[bool] = None) -> List[str]:
     train_loader = cfg.get('train_dataloader') or {}
     cached = 0
     for ds in leaf_datasets(train_loader):
-        pipeline = ds.get('pipeline')
-        if pipeline and cache_loading(pipeline) != list(pipeline):
-            ds['pipeline'] = cache_loading(pipeline)
+        pipeline = ds.get('pipeline') or []
+        wrapped = cache_loading(pipeline)
+        if wrapped != list(pipeline):
+            ds['pipeline'] = wrapped
             cached += 1
     if cached:
         changes.append(f'training images decoded once and kept in memory '
