@@ -30,7 +30,8 @@ int8 IRs (``PERFORMANCE_HINT=THROUGHPUT``: parallel requests from an
 on the same threads, warmed up and interleaved the same way; a second
 table.
 
-    python benchmarks/cpu_latency.py --out benchmarks/cpu_latency.json
+    python -m benchmarks.cpu_latency --out benchmarks/cpu_latency.json \
+        --update-readme docs/deployment.md
 """
 import argparse
 import os
@@ -52,14 +53,13 @@ from cgnet_mm.deploy.fuse import fold_batchnorm
 from cgnet_mm.deploy.onnx_export import real_looking_input
 from cgnet_mm.deploy.openvino_export import (OpenVINOSegmentor,
                                              compile_model, convert,
-                                             deploy_graph, missing_packages,
-                                             quantize)
+                                             deploy_graph, quantize)
 from cgnet_mm.deploy.wrapper import agreement, resize_logits
-from cgnet_mm.tools.benchmark import (machine_info, update_readme,
-                                      write_report)
-from cgnet_mm.utils.malloc import keep_freed_memory
+from cgnet_mm.utils.report import machine_info, update_readme, write_report
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from .common import (REPO, cpu_flags, openvino_skip_reason, parse_size,
+                     pin_malloc, time_paths)
+
 PATHS = ('mmseg_eager_fp32', 'cgnet_mm_eager_fp32', 'cgnet_mm_bn_folded_fp32',
          'cgnet_mm_fast_fp32', 'cgnet_mm_fast_int8', 'cgnet_mm_pt2_int8',
          'onnxruntime_fp32', 'openvino_fp32', 'openvino_nncf_int8',
@@ -68,25 +68,7 @@ OPENVINO_PATHS = ('openvino_fp32', 'openvino_nncf_int8',
                   'cgnet_mm_openvino_int8')
 STREAM_PATHS = ('cgnet_mm_fast_int8', 'openvino_nncf_int8',
                 'cgnet_mm_openvino_int8')
-PEER = 'openvino_nncf_int8'  # the deployment peer to beat (README)
-
-
-def pin_malloc() -> None:
-    """Keep freed memory in the heap (:mod:`cgnet_mm.utils.malloc`)."""
-    why_not = keep_freed_memory()
-    if why_not:
-        sys.exit(f'error: {why_not}; run with --malloc default')
-
-
-def cpu_flags() -> list:
-    try:
-        with open('/proc/cpuinfo') as f:
-            flags = next(line for line in f if line.startswith('flags'))
-    except (OSError, StopIteration):
-        return []
-    wanted = ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_int8',
-              'amx_bf16')
-    return [flag for flag in wanted if f' {flag}' in flags]
+PEER = 'openvino_nncf_int8'  # the peer to beat (docs/deployment.md)
 
 
 def ort_session(path: str, threads: int):
@@ -101,13 +83,6 @@ def ort_session(path: str, threads: int):
                                    providers=['CPUExecutionProvider'])
     return lambda x: torch.from_numpy(
         session.run(None, {'image': x.numpy()})[0])
-
-
-def openvino_skip_reason():
-    """Why the OpenVINO paths cannot run here, or None."""
-    missing = missing_packages()
-    return f'{", ".join(missing)} not installed: pip install ' \
-        "'cgnet_mm[openvino]'" if missing else None
 
 
 class Paths:
@@ -212,23 +187,6 @@ class Paths:
 
         return run, dict(requests=len(queue),
                          streams=int(compiled.get_property('NUM_STREAMS')))
-
-
-def time_paths(paths: dict, x: torch.Tensor, warmup: int, repeat: int):
-    first, times = {}, {name: [] for name in paths}
-    with torch.no_grad():
-        for name, fn in paths.items():
-            start = time.perf_counter()
-            fn(x)
-            first[name] = time.perf_counter() - start
-            for _ in range(warmup - 1):
-                fn(x)
-        for _ in range(repeat):
-            for name, fn in paths.items():
-                start = time.perf_counter()
-                fn(x)
-                times[name].append((time.perf_counter() - start) * 1000)
-    return {n: statistics.median(t) for n, t in times.items()}, first
 
 
 def time_streams(runners: dict, images: int, repeat: int) -> dict:
@@ -345,7 +303,7 @@ def parse_args(argv=None):
     parser.add_argument('--out', default='benchmarks/cpu_latency.json')
     parser.add_argument('--update-readme', metavar='README',
                         help='rewrite its cpu-latency and cpu-throughput '
-                        'blocks with the tables')
+                        'blocks with the tables (docs/deployment.md)')
     args = parser.parse_args(argv)
     if args.stream < 0 or args.stream_batch < 1 or \
             args.stream % args.stream_batch:
@@ -369,7 +327,7 @@ def main(argv=None):
     cfg.model.backbone.type = 'CGNet'  # MMSegmentation's own
     theirs = build_segmentor(cfg)
     theirs.load_state_dict(ours.state_dict())
-    sizes = [tuple(int(v) for v in s.split('x')) for s in args.sizes]
+    sizes = [parse_size(s) for s in args.sizes]
     report = dict(
         machine=dict(machine_info(args.threads), cpu_flags=cpu_flags()),
         config=osp.basename(args.config), malloc=args.malloc,

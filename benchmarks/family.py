@@ -4,12 +4,13 @@ latency of eager, fast fp32 and fast int8 inference, CamVid val mIoU of
 our trained weights, and each paper's own figures beside them (labelled as
 the paper's; never measured here).
 
-Latency is timed as ``cpu_latency.py`` times it (same process, malloc
+Latency is timed as ``benchmarks.cpu_latency`` times it (same process, malloc
 pinned, warm-up then interleaved rounds over every model and path, median)
 on each family's CamVid weights from the zoo, or on its CamVid config with
 random weights where none are trained yet (mIoU then "-").
 
-    python benchmarks/family.py --out benchmarks/family.json --update-readme README.md
+    python -m benchmarks.family --out benchmarks/family.json \
+        --update-readme docs/benchmarks.md
 """
 import argparse
 import os.path as osp
@@ -23,13 +24,11 @@ from cgnet_mm.apis import build_segmentor, shipped_checkpoint
 from cgnet_mm.deploy import ExportableSegmentor, FastSegmentor
 from cgnet_mm.deploy.accuracy import camvid_miou
 from cgnet_mm.deploy.onnx_export import real_looking_input
-from cgnet_mm.tools.benchmark import machine_info, write_report
+from cgnet_mm.utils.report import machine_info, write_report
 from cgnet_mm.utils.zoo import ZooError
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from cpu_latency import cpu_flags, pin_malloc, time_paths  # noqa: E402
+from .common import REPO, cpu_flags, parse_size, pin_malloc, time_paths
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(REPO, 'configs')
 MODES = ('eager', 'fast_fp32', 'fast_int8')
 
@@ -125,7 +124,8 @@ def parse_args(argv=None):
                         'its train images (else the bundled scene)')
     parser.add_argument('--out', default='benchmarks/family.json')
     parser.add_argument('--update-readme', metavar='README',
-                        help='rewrite its family block with the table')
+                        help='rewrite its family block with the table '
+                        '(docs/benchmarks.md)')
     return parser.parse_args(argv)
 
 
@@ -136,7 +136,7 @@ def main(argv=None):
     train = osp.join(args.camvid, 'train')
     calibration = train if osp.isdir(train) else None
     has_val = osp.isdir(osp.join(args.camvid, 'val'))
-    sizes = [tuple(int(v) for v in s.split('x')) for s in args.sizes]
+    sizes = [parse_size(s) for s in args.sizes]
     report = dict(
         machine=dict(machine_info(args.threads), cpu_flags=cpu_flags()),
         sizes=[list(s) for s in sizes], warmup=args.warmup,

@@ -10,16 +10,16 @@ profile before optimising; this is that profile. Every path is warmed up,
 then each runs ``--repeat`` times; times are per call, summed per node (or
 kernel, oneDNN convolutions per input and weight shape) and grouped by
 kind. Profiler overhead makes the sums exceed the latency of an unprofiled
-call; compare shares, not totals with ``cpu_latency.py``. Run it with
-nothing else on the CPU.
+call; compare shares, not totals with ``benchmarks.cpu_latency``. Run it
+with nothing else on the CPU.
 
-    python benchmarks/profile_int8.py --size 1024x2048 --calibration data/camvid/train \
-        --out benchmarks/profile_int8.json --update-readme README.md
+    python -m benchmarks.profile_int8 --size 1024x2048 \
+        --calibration data/camvid/train --out benchmarks/profile_int8.json \
+        --update-readme docs/deployment.md
 """
 import argparse
 import collections
 import os.path as osp
-import sys
 import tempfile
 import time
 
@@ -34,12 +34,10 @@ from cgnet_mm.deploy.onnx_export import real_looking_input
 from cgnet_mm.deploy.openvino_export import (compile_model, convert,
                                              deploy_graph, quantize)
 from cgnet_mm.deploy.wrapper import resize_logits
-from cgnet_mm.tools.benchmark import machine_info, write_report
+from cgnet_mm.utils.report import machine_info, write_report
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from cpu_latency import openvino_skip_reason, pin_malloc  # noqa: E402
+from .common import REPO, openvino_skip_reason, parse_size, pin_malloc
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 WARMUP = 2
 # the OpenVINO paths: the plain graph (the peer) and ours, whose logits
 # OpenVINOSegmentor resizes (resize_logits)
@@ -161,9 +159,10 @@ def main(argv=None):
         '(the bundled scene when the folder does not exist)')
     parser.add_argument('--out', default='benchmarks/profile_int8.json')
     parser.add_argument('--update-readme', metavar='README',
-                        help='rewrite its int8-profile block with the tables')
+                        help='rewrite its int8-profile block with the '
+                        'tables (docs/deployment.md)')
     args = parser.parse_args(argv)
-    shape = tuple(int(v) for v in args.size.split('x'))
+    shape = parse_size(args.size)
     calibration = args.calibration if osp.isdir(args.calibration) else None
     pin_malloc()
     torch.set_num_threads(args.threads)

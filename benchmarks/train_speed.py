@@ -26,8 +26,8 @@ Two measurements per path and round:
 
 The baseline is mmseg eager with the default allocator, as users run it.
 
-    python benchmarks/train_speed.py --out benchmarks/train_speed.json \
-        --update-readme README.md
+    python -m benchmarks.train_speed --out benchmarks/train_speed.json \
+        --update-readme docs/training.md
 """
 import argparse
 import copy
@@ -50,12 +50,14 @@ from mmseg.utils import register_all_modules
 
 from cgnet_mm.engine import (compile_for_training, enable_fast_training,
                              to_channels_last)
-from cgnet_mm.tools.benchmark import machine_info, write_report
-from cgnet_mm.tools.checks import CheckError, check_data
+from cgnet_mm.datasets import check_data
+from cgnet_mm.utils import CheckError
+from cgnet_mm.utils.report import machine_info, write_report
 from cgnet_mm.utils.config import leaf_datasets
 from cgnet_mm.utils.malloc import keep_freed_memory
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from .common import REPO
+
 PATHS = ('mmseg_eager', 'cgnet_mm_eager', 'cgnet_mm_fast')
 MALLOCS = ('default', 'kept')
 BASELINE = ('mmseg_eager', 'default')
@@ -157,11 +159,14 @@ def reply(proc: subprocess.Popen, malloc: str) -> dict:
 
 def run(args, argv) -> dict:
     cfg = load_config(args)  # fails here, before any worker starts
-    argv = [sys.executable, osp.abspath(__file__)] + list(argv)
+    argv = [sys.executable, '-m', 'benchmarks.train_speed'] + list(argv)
+    # the workers import this package from the repository, whatever the cwd
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [REPO, os.environ.get('PYTHONPATH')])))
     procs = {}
     try:
         for malloc in MALLOCS:  # one at a time: warm-ups compile
-            proc = subprocess.Popen(argv + ['--serve', malloc],
+            proc = subprocess.Popen(argv + ['--serve', malloc], env=env,
                                     stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, text=True)
             procs[malloc] = proc
@@ -246,7 +251,9 @@ def parse_args(argv=None):
     parser.add_argument('--steps', type=int, default=4,
                         help='steps per path per round and measurement')
     parser.add_argument('--out', default='benchmarks/train_speed.json')
-    parser.add_argument('--update-readme', metavar='README')
+    parser.add_argument('--update-readme', metavar='README',
+                        help='rewrite its train_speed block with the table '
+                        '(docs/training.md)')
     parser.add_argument('--serve', choices=MALLOCS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if min(args.warmup, args.rounds, args.steps) < 1:

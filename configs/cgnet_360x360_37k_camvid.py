@@ -5,11 +5,8 @@ _base_ = [
     './_base_/models/cgnet_m3n21.py', './_base_/datasets/camvid.py',
     './_base_/schedules/adam_poly_camvid.py', './_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
-num_gpus = 1
-crop_size = (360, 360)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=_base_.crop_size),
     decode_head=dict(
         num_classes=11,
         loss_decode=dict(
@@ -18,5 +15,3 @@ model = dict(
                 4.1112, 3.3982, 9.5630, 2.7980, 7.3049, 5.4540, 9.4029,
                 9.4412, 6.6961, 9.8676, 10.1971
             ])))
-train_dataloader = dict(batch_size=8)
-auto_scale_lr = dict(enable=False, base_batch_size=num_gpus * 8)

@@ -3,10 +3,6 @@
 # the 233-image test split (test/ + testannot/), where the paper reports
 # 65.6 mIoU. No validation during training: val is part of the training set.
 _base_ = ['./cgnet_360x360_37k_camvid.py']
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
-data_root = 'data/camvid/'
-train_pipeline = {{_base_.train_pipeline}}
-test_pipeline = {{_base_.test_pipeline}}
 model = dict(
     decode_head=dict(
         loss_decode=dict(
@@ -20,33 +16,13 @@ train_dataloader = dict(
         _delete_=True,
         type='ConcatDataset',
         datasets=[
-            dict(
-                type='cgnet_mm.CamVidDataset',
-                data_root=data_root,
-                data_prefix=dict(img_path=split, seg_map_path=split + 'annot'),
-                pipeline=train_pipeline) for split in ('train', 'val')
+            _base_.train_split,
+            dict(_base_.val_split, pipeline=_base_.train_pipeline)
         ]))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='cgnet_mm.CamVidDataset',
-        data_root=data_root,
-        data_prefix=dict(img_path='test', seg_map_path='testannot'),
-        pipeline=test_pipeline))
+test_dataloader = dict(dataset=_base_.test_split)
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        by_epoch=False,
-        begin=0,
-        end=47000)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=47000)]
 train_cfg = dict(max_iters=47000, val_interval=47001)
 default_hooks = dict(checkpoint=dict(save_best=None, max_keep_ckpts=3))

@@ -5,16 +5,6 @@
 # (interrupted runs continue with --resume). Its best validation checkpoint
 # (iteration 3000, 66.80 val mIoU) is the shipped CamVid model (see README).
 _base_ = ['./cgnet_360x360_37k_camvid.py']
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        by_epoch=False,
-        begin=0,
-        end=4000)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=4000)]
 train_cfg = dict(max_iters=4000, val_interval=500)
-default_hooks = dict(
-    checkpoint=dict(interval=500, max_keep_ckpts=2, save_best='mIoU'))
+default_hooks = dict(checkpoint=dict(interval=500))

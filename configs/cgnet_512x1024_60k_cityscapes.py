@@ -8,10 +8,7 @@ _base_ = [
     './_base_/models/cgnet_m3n21.py', './_base_/datasets/cityscapes.py',
     './_base_/schedules/adam_poly_60k.py', './_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
 num_gpus = 4
-crop_size = (512, 1024)
-data_preprocessor = dict(size=crop_size)
+data_preprocessor = dict(size=_base_.crop_size)
 model = dict(data_preprocessor=data_preprocessor)
-train_dataloader = dict(batch_size=8)
-auto_scale_lr = dict(enable=False, base_batch_size=num_gpus * 8)
+auto_scale_lr = dict(base_batch_size=num_gpus * 8)

@@ -3,7 +3,6 @@
 # (64/144/288 channels, timm's efficientformerv2_s2.snap_dist_in1k) and the
 # head at width 256 with 6 pyramid context RCMs.
 _base_ = ['./cgrseg_t_512x512_160k_ade20k.py']
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
 model = dict(
     backbone=dict(arch='s2'),
     decode_head=dict(

@@ -3,7 +3,6 @@
 # (80/192/384 channels, timm's efficientformerv2_l.snap_dist_in1k) and the
 # head at width 256, 5 pyramid context RCMs, strip convs of 9.
 _base_ = ['./cgrseg_t_512x512_160k_ade20k.py']
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
 model = dict(
     backbone=dict(arch='l'),
     decode_head=dict(

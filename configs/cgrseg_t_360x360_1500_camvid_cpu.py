@@ -10,21 +10,13 @@
 # CamVid number comes from it:
 #   mim train cgnet_mm configs/cgrseg_t_360x360_1500_camvid_cpu.py
 _base_ = ['./cgrseg_t_360x360_4k_camvid_cpu.py']
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3),
     paramwise_cfg=dict(
         custom_keys=dict(_delete_=True, norm=dict(decay_mult=0.0))))
 param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        by_epoch=False,
-        begin=30,
-        end=1500),
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=30)
+    dict(_base_.param_scheduler[0], power=0.9, begin=30, end=1500),
+    dict(_base_.param_scheduler[1], start_factor=1e-3, end=30)
 ]
 train_cfg = dict(max_iters=1500, val_interval=250)
-default_hooks = dict(
-    checkpoint=dict(interval=250, max_keep_ckpts=2, save_best='mIoU'))
+default_hooks = dict(checkpoint=dict(interval=250))

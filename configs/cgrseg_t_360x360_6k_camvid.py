@@ -10,11 +10,8 @@ _base_ = [
     './_base_/models/cgrseg.py', './_base_/datasets/camvid.py',
     './_base_/schedules/adamw_poly_cgrseg.py', './_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
-num_gpus = 1
-crop_size = (360, 360)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=_base_.crop_size),
     decode_head=dict(
         num_classes=11,
         loss_decode=dict(
@@ -27,21 +24,8 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(lr=0.00012 * 8 / 16))
 warmup_iters = 56
 param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=1.0,
-        by_epoch=False,
-        begin=warmup_iters,
-        end=6000),
-    dict(
-        type='LinearLR',
-        start_factor=1e-6,
-        by_epoch=False,
-        begin=0,
-        end=warmup_iters)
+    dict(_base_.param_scheduler[0], begin=warmup_iters, end=6000),
+    dict(_base_.param_scheduler[1], end=warmup_iters)
 ]
 train_cfg = dict(max_iters=6000, val_interval=500)
 default_hooks = dict(checkpoint=dict(interval=500))
-train_dataloader = dict(batch_size=8)
-auto_scale_lr = dict(enable=False, base_batch_size=num_gpus * 8)

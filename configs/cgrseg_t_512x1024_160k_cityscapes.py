@@ -9,11 +9,9 @@ _base_ = [
     './_base_/models/cgrseg.py', './_base_/datasets/cityscapes.py',
     './_base_/schedules/adamw_poly_cgrseg.py', './_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
 num_gpus = 4
-crop_size = (512, 1024)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=_base_.crop_size),
     decode_head=dict(num_classes=19))
 train_dataloader = dict(batch_size=4)
-auto_scale_lr = dict(enable=False, base_batch_size=num_gpus * 4)
+auto_scale_lr = dict(base_batch_size=num_gpus * 4)

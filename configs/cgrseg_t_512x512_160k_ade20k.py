@@ -10,11 +10,9 @@ _base_ = [
     './_base_/models/cgrseg.py', './_base_/datasets/ade20k.py',
     './_base_/schedules/adamw_poly_cgrseg.py', './_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
 num_gpus = 4
-crop_size = (512, 512)
 model = dict(
-    data_preprocessor=dict(size=crop_size, test_cfg=dict(size_divisor=32)),
+    data_preprocessor=dict(
+        size=_base_.crop_size, test_cfg=dict(size_divisor=32)),
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='timm')))
-train_dataloader = dict(batch_size=4)
-auto_scale_lr = dict(enable=False, base_batch_size=num_gpus * 4)
+auto_scale_lr = dict(base_batch_size=num_gpus * 4)

@@ -5,17 +5,9 @@
 # and checkpointing every 150. The measured FRM CamVid number comes from it:
 #   mim train cgnet_mm configs/frm_van-b0_360x360_600_camvid_cpu.py
 _base_ = ['./frm_van-b0_360x360_4k_camvid_cpu.py']
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
 param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        by_epoch=False,
-        begin=30,
-        end=600),
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=30)
+    dict(_base_.param_scheduler[0], begin=30, end=600),
+    dict(_base_.param_scheduler[1], end=30)
 ]
 train_cfg = dict(max_iters=600, val_interval=150)
-default_hooks = dict(
-    checkpoint=dict(interval=150, max_keep_ckpts=2, save_best='mIoU'))
+default_hooks = dict(checkpoint=dict(interval=150))

@@ -8,25 +8,11 @@
 #   mim train cgnet_mm configs/sgcpnet_1024x1024_29k_cityscapes.py \
 #       --gpus 4 --launcher pytorch
 _base_ = [
-    './_base_/models/sgcpnet.py', './_base_/datasets/cityscapes.py',
+    './_base_/models/sgcpnet.py', './_base_/datasets/cityscapes_1024x1024.py',
     './_base_/schedules/sgd_poly_sgcpnet.py', './_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
 num_gpus = 4
-crop_size = (1024, 1024)
-data_preprocessor = dict(size=crop_size)
+data_preprocessor = dict(size=_base_.crop_size)
 model = dict(data_preprocessor=data_preprocessor)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=(2048, 1024),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
-]
-train_dataloader = dict(batch_size=9, dataset=dict(pipeline=train_pipeline))
-auto_scale_lr = dict(enable=False, base_batch_size=num_gpus * 9)
+train_dataloader = dict(batch_size=9)
+auto_scale_lr = dict(base_batch_size=num_gpus * 9)

@@ -9,11 +9,8 @@ _base_ = [
     './_base_/models/sgcpnet.py', './_base_/datasets/camvid.py',
     './_base_/schedules/sgd_poly_sgcpnet.py', './_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
-num_gpus = 1
-crop_size = (360, 360)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=_base_.crop_size),
     decode_head=dict(
         num_classes=11,
         loss_decode=dict(
@@ -24,16 +21,6 @@ model = dict(
                 9.4412, 6.6961, 9.8676, 10.1971
             ])))
 optim_wrapper = dict(optimizer=dict(lr=0.3 * 8 / 36))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        by_epoch=False,
-        begin=0,
-        end=16000)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=16000)]
 train_cfg = dict(max_iters=16000, val_interval=2000)
 default_hooks = dict(checkpoint=dict(interval=2000))
-train_dataloader = dict(batch_size=8)
-auto_scale_lr = dict(enable=False, base_batch_size=num_gpus * 8)

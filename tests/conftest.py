@@ -1,110 +1,17 @@
-import contextlib
-import functools
-import http.server
-import os
+"""Fixtures and hooks; the helpers the tests share are in tests/helpers.py."""
 import os.path as osp
 import re
-import threading
 
-import numpy as np
 import pytest
-import torch
 from mmseg.utils import register_all_modules
 
-import cgnet_mm  # noqa: F401
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED = osp.join(osp.dirname(REPO), 'shared')
-CONFIGS = osp.join(REPO, 'configs')
+import cgnet_mm.registry  # noqa: F401  (the scope, the safe loaders)
+from tests.helpers import (REPO, RECORDED, make_camvid, make_cityscapes,
+                           record_bad_input, serve_directory, tool_name,
+                           write_bad_inputs_doc)
 
 # configs name mmseg's modules without a scope, as `mim train` resolves them
 register_all_modules(init_default_scope=True)
-
-
-def randomize(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    """Random weights *and* BN statistics, so parity tests see every
-    parameter and buffer, then eval mode."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if tensor.dtype.is_floating_point:
-                values = torch.rand(tensor.shape, generator=gen)
-                if name.endswith('running_var'):
-                    tensor.copy_(0.5 + values)
-                else:
-                    tensor.copy_((values - 0.5) * 0.5)
-    model.eval()
-    return model
-
-
-def make_cityscapes(root: str, cities=('aachen', ), per_split: int = 2,
-                    size=(64, 128), seed: int = 0) -> str:
-    """A tiny synthetic dataset in the Cityscapes layout: random images and
-    19-class labels with an ignored (255) border."""
-    import cv2
-    rng = np.random.default_rng(seed)
-    h, w = size
-    for split in ('train', 'val'):
-        for city in cities:
-            img_dir = osp.join(root, 'leftImg8bit', split, city)
-            ann_dir = osp.join(root, 'gtFine', split, city)
-            os.makedirs(img_dir, exist_ok=True)
-            os.makedirs(ann_dir, exist_ok=True)
-            for i in range(per_split):
-                stem = f'{city}_{i:06d}_000019'
-                label = np.repeat(
-                    rng.integers(0, 19, size=(h // 8, w // 8)), 8, axis=0)
-                label = np.repeat(label, 8, axis=1).astype(np.uint8)
-                label[:4] = 255
-                img = (label[..., None] * 12 + rng.integers(
-                    0, 30, size=(h, w, 3))).astype(np.uint8)
-                cv2.imwrite(osp.join(img_dir, f'{stem}_leftImg8bit.png'), img)
-                cv2.imwrite(
-                    osp.join(ann_dir, f'{stem}_gtFine_labelTrainIds.png'),
-                    label)
-    return root
-
-
-def make_camvid(root: str, splits=('train', 'val'), per_split: int = 3,
-                size=(36, 48), ext: str = '.png', seed: int = 0) -> str:
-    """A tiny synthetic CamVid in the SegNet layout: classes 0-10 and void
-    (11) in every label map."""
-    import cv2
-    rng = np.random.default_rng(seed)
-    for split in splits:
-        os.makedirs(osp.join(root, split), exist_ok=True)
-        os.makedirs(osp.join(root, split + 'annot'), exist_ok=True)
-        for i in range(per_split):
-            label = rng.integers(0, 12, size=size).astype(np.uint8)
-            img = rng.integers(0, 255, size=(*size, 3)).astype(np.uint8)
-            cv2.imwrite(osp.join(root, split, f'seq_{i:04d}{ext}'), img)
-            cv2.imwrite(osp.join(root, split + 'annot', f'seq_{i:04d}.png'),
-                        label)
-    return root
-
-
-# A child of a CamVid config that trains on make_camvid's tiny images:
-# 32x32 crops, batch 2, no workers, no validation.
-TINY_CAMVID_CHILD = """
-_base_ = [{base!r}]
-data_root = {root!r}
-crop_size = (32, 32)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(64, 48), ratio_range=(0.5, 2.0),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
-]
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-"""
 
 
 @pytest.fixture
@@ -117,53 +24,13 @@ def cityscapes(tmp_path):
     return make_cityscapes(str(tmp_path / 'cityscapes'))
 
 
-def shared_or_skip(*parts: str) -> str:
-    path = osp.join(SHARED, *parts)
-    if not osp.exists(path):
-        pytest.skip(f'{path} not found: ../shared is only beside the '
-                    'project\'s own checkout')
-    return path
-
-
-# --- bad inputs: each case's test records its command and message here,
-# and the session writes them to docs/bad_inputs.md (see bad_input) -------
-
-BAD_INPUTS_DOC = osp.join(REPO, 'docs', 'bad_inputs.md')
-BAD_INPUTS_HEAD = """\
-# Bad inputs and what the tools answer
-
-Generated by the tests that check each case (the `bad_input` fixture in
-`tests/conftest.py`); do not edit by hand: `pytest -m bad_input tests`
-runs them all and rewrites this file. Each tool prints exactly one `error:`
-line (a few add the expected layout below it) and exits with status 2;
-under `mim` the same line comes first, then mim's `CalledProcessError`.
-`<tmp>` is the test's temporary folder, `<repo>` the checkout.
-
-| Case | Command | Answer |
-| --- | --- | --- |
-"""
-_RECORDED = {}
-
-
-def _cell(text: str, code: bool = False) -> str:
-    text = text.replace('|', '\\|').replace('\n', '<br>')
-    return text if code else text.replace('*', '\\*')
-
-
-def _normalise(text: str, tmp: str) -> str:
-    text = re.sub(r'127\.0\.0\.1:\d+', '127.0.0.1:<port>', text)
-    return text.replace(tmp, '<tmp>').replace(REPO, '<repo>')
-
-
-def _read_rows(path: str) -> dict:
-    rows = {}
-    if osp.isfile(path):
-        with open(path) as f:
-            for line in f:
-                if line.startswith('| ') and not line.startswith(
-                        ('| Case ', '| --- ')):
-                    rows[line.split(' | ')[0][2:]] = line
-    return rows
+@pytest.fixture
+def http_folder(tmp_path):
+    """(folder, base URL) of an HTTP server on 127.0.0.1 serving a folder."""
+    root = tmp_path / 'www'
+    root.mkdir()
+    with serve_directory(str(root)) as url:
+        yield root, url
 
 
 def pytest_collection_modifyitems(config, items):
@@ -172,44 +39,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.bad_input)
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        'markers', 'bad_input: a bad-input case listed in docs/bad_inputs.md')
-
-
 def pytest_sessionfinish(session, exitstatus):
-    """Writes the recorded cases into the table: all of them when the run
-    was ``-m bad_input`` and passed, else merged into the rows there."""
-    if not _RECORDED:
+    """Writes the recorded bad-input cases into docs/bad_inputs.md: all of
+    them when the run was ``-m bad_input`` over the whole suite and passed,
+    else merged into the rows there."""
+    if not RECORDED:
         return
     whole = {osp.normpath(osp.join(str(session.config.invocation_params.dir),
                                    a)) for a in session.config.args}
     complete = session.config.getoption('markexpr') == 'bad_input' and \
         exitstatus == 0 and whole <= {REPO, osp.join(REPO, 'tests')}
-    rows = {} if complete else _read_rows(BAD_INPUTS_DOC)
-    for case, (command, answer) in _RECORDED.items():
-        rows[_cell(case)] = (f'| {_cell(case)} | '
-                             f'`{_cell(command, code=True)}` | '
-                             f'{_cell(answer)} |\n')
-    text = BAD_INPUTS_HEAD + ''.join(rows[k] for k in sorted(rows))
-    from cgnet_mm.utils.atomic import write_text
-    old = open(BAD_INPUTS_DOC).read() if osp.isfile(BAD_INPUTS_DOC) else ''
-    if text != old:
-        write_text(BAD_INPUTS_DOC, text)
-
-
-def record_bad_input(case: str, command: str, answer: str, tmp) -> None:
-    """Adds a row to docs/bad_inputs.md (``tmp`` is replaced by <tmp>); a
-    test calling this without the ``bad_input`` fixture carries the
-    ``bad_input`` mark."""
-    tmp = str(tmp)
-    _RECORDED[case] = (_normalise(command, tmp), _normalise(answer, tmp))
-
-
-def tool_name(main) -> str:
-    """``demo`` for cgnet_mm.tools.demo.main; '' for the dispatcher."""
-    name = main.__module__.rsplit('.', 1)[1].replace('_', '-')
-    return '' if name == 'cli' else name
+    write_bad_inputs_doc(complete)
 
 
 @pytest.fixture
@@ -236,86 +76,3 @@ def bad_input(capsys, tmp_path):
         return message
 
     return check
-
-
-class RunsCode:
-    """Pickles as a call of ``os.makedirs(marker)``: a checkpoint carrying
-    it would create ``marker`` if it were ever unpickled unsafely."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (os.makedirs, (self.marker, ))
-
-
-def save_evil_checkpoint(path, marker) -> str:
-    import torch
-    torch.save(dict(state_dict={'w': torch.ones(1)},
-                    payload=RunsCode(marker)), str(path))
-    return str(path)
-
-
-@contextlib.contextmanager
-def serve_directory(root: str):
-    """An HTTP server on 127.0.0.1 (a free port) serving ``root``; yields
-    its base URL."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(root))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f'http://127.0.0.1:{server.server_address[1]}'
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def params_without_grad(model: torch.nn.Module, num_classes: int,
-                        size=(64, 64)) -> list:
-    """One training loss on two random images (labels with an ignored
-    band), backpropagated; the names of trainable parameters that got no
-    (or an all-zero) gradient. The loss must be finite."""
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-    model.train()
-    samples = []
-    for _ in range(2):
-        label = torch.randint(0, num_classes, (1, *size))
-        label[:, :5] = 255
-        sample = SegDataSample(gt_sem_seg=PixelData(data=label))
-        sample.set_metainfo(dict(img_shape=size, ori_shape=size,
-                                 pad_shape=size))
-        samples.append(sample)
-    data = model.data_preprocessor(
-        dict(inputs=[torch.randint(0, 256, (3, *size), dtype=torch.uint8)
-                     for _ in samples],
-             data_samples=samples), training=True)
-    losses = model.loss(data['inputs'], data['data_samples'])
-    total = sum(v for k, v in losses.items() if 'loss' in k)
-    assert torch.isfinite(total)
-    total.backward()
-    return [n for n, p in model.named_parameters()
-            if p.requires_grad and (p.grad is None or
-                                    not torch.any(p.grad != 0))]
-
-
-@pytest.fixture
-def http_folder(tmp_path):
-    """(folder, base URL) of an HTTP server on 127.0.0.1 serving a folder."""
-    root = tmp_path / 'www'
-    root.mkdir()
-    with serve_directory(str(root)) as url:
-        yield root, url
-
-
-def save_segmentor_checkpoint(config: str, path) -> str:
-    """A checkpoint of ``config``'s model with random weights."""
-    import torch
-    from mmengine.config import Config
-    from mmseg.registry import MODELS
-    model = MODELS.build(Config.fromfile(config).model)
-    torch.save({'state_dict': model.state_dict()}, str(path))
-    return str(path)

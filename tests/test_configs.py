@@ -11,21 +11,10 @@ from mmseg.registry import MODELS
 
 from cgnet_mm.utils.config import leaf_datasets
 from cgnet_mm.utils.zoo import load_index
-from tests.conftest import CONFIGS, REPO, params_without_grad
+from tests.helpers import (CONFIGS, NO_GRAD_AT_INIT, REPO,
+                           params_without_grad)
 
 TOP_LEVEL = sorted(glob.glob(osp.join(CONFIGS, '*.py')))
-# CGRSeg's DPG head starts its last conv at zero (as the authors'): on the
-# first step nothing before it gets a gradient
-NO_GRAD_AT_INIT = {
-    'cgnet_mm.CGRSegHead': (
-        'decode_head.dpg.channel_mul_conv.0.bias',
-        'decode_head.dpg.channel_mul_conv.0.weight',
-        'decode_head.dpg.channel_mul_conv.1.bias',
-        'decode_head.dpg.channel_mul_conv.1.weight',
-        'decode_head.dpg.conv_mask.bias', 'decode_head.dpg.conv_mask.weight',
-        'decode_head.linear_fuse.bn.bias', 'decode_head.linear_fuse.bn.weight',
-        'decode_head.linear_fuse.conv.weight'),
-}
 ALL = sorted(glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True))
 
 

@@ -9,7 +9,8 @@ import zipfile
 
 import pytest
 
-from tests.conftest import REPO
+from cgnet_mm.utils.zoo import load_index
+from tests.helpers import REPO
 
 
 def _tracked_copy(dest):
@@ -31,6 +32,7 @@ def _tracked_copy(dest):
     return dest
 
 
+@pytest.mark.slow
 def test_wheel_ships_package_configs_and_tools_only(tmp_path):
     source = _tracked_copy(tmp_path / 'src')
     subprocess.run(
@@ -57,19 +59,21 @@ def test_wheel_ships_package_configs_and_tools_only(tmp_path):
                     'cgnet_mm/.mim/tools/export.py',
                     'cgnet_mm/assets/camvid_demo.jpg'):
         assert shipped in names
-    assert [n for n in names if n.startswith('cgnet_mm/weights/')
-            and n.endswith('.pth')]
+    # only weights a user would choose ship (the zoo entries with a local
+    # file), each <= 3 MB, in a wheel of <= 15 MB
+    shipped = {f'cgnet_mm/{e["Weights"]}' for e in load_index().values()
+               if '://' not in e.get('Weights', '://')}
+    archive = zipfile.ZipFile(wheel)
+    weights = {n for n in names if n.startswith('cgnet_mm/weights/')}
+    assert weights == shipped and len(shipped) == 2
+    assert max(archive.getinfo(n).file_size for n in weights) <= 3 * 2**20
+    assert osp.getsize(wheel) <= 15 * 2**20
 
 
 def test_mim_search_lists_the_zoo():
     search = pytest.importorskip('mim.commands.search')
     info = search.get_model_info('cgnet_mm', to_dict=True)
-    assert set(info) == {'cgnet_512x1024_60k_cityscapes',
-                         'cgnet_680x680_60k_cityscapes',
-                         'cgnet_360x360_4k_camvid_cpu',
-                         'sgcpnet_360x360_4k_camvid_cpu',
-                         'cgrseg_t_360x360_1500_camvid_cpu',
-                         'frm_van-b0_360x360_600_camvid_cpu'}
+    assert set(info) == set(load_index())
 
 
 def test_mim_finds_tools_and_configs():
@@ -80,11 +84,12 @@ def test_mim_finds_tools_and_configs():
                                'cgnet_512x1024_60k_cityscapes.py'))
 
 
+@pytest.mark.slow  # two interpreters importing every tool
 def test_console_script_and_mim_run(tmp_path):
     bindir = osp.dirname(sys.executable)
     out = subprocess.run([osp.join(bindir, 'cgnet-mm'), 'convert', '-h'],
                          capture_output=True, text=True, check=True).stdout
-    assert '--from {original,cgrseg}' in out
+    assert '--from {original,cgrseg,sgcpnet}' in out
     mim = osp.join(bindir, 'mim')
     if not osp.exists(mim):
         pytest.skip(f'{mim} not installed')

@@ -23,9 +23,12 @@ from mmengine.dataset import Compose
 from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import load_checkpoint
 from mmseg.apis import inference_model, init_model
-from mmseg.registry import MODELS
+from mmseg.registry import DATASETS, MODELS
 from mmseg.utils import register_all_modules
 
+from cgnet_mm.deploy.fast import FastSegmentor, check_mode
+from cgnet_mm.utils.config import (check_checkpoint, leaf_datasets,
+                                   load_config)
 from cgnet_mm.utils.images import Image, read_bgr
 from cgnet_mm.utils.zoo import (PACKAGE_DIR, MIM_DIR, cached_download,
                                 find_model, verify)
@@ -50,14 +53,36 @@ def shipped_checkpoint(name: str = DEFAULT_MODEL) -> tuple:
 def build_segmentor(cfg: Config,
                     checkpoint: Optional[str] = None) -> torch.nn.Module:
     """The config's model on CPU in eval mode (SyncBN as BN), with
-    ``checkpoint``'s weights (strictly) and dataset meta when given."""
+    ``checkpoint``'s weights (strictly) when given. Like mmseg's
+    ``init_model`` it sets ``model.cfg`` and ``model.dataset_meta``
+    (classes and palette: the checkpoint's, else the config's test
+    dataset's), which ``segment()``, the exporters and the fast paths read.
+    """
     register_all_modules(init_default_scope=True)
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    meta = {}
     if checkpoint:
+        check_checkpoint(cfg, checkpoint)
         ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
                                strict=True)
-        model.dataset_meta = ckpt.get('meta', {}).get('dataset_meta', {})
+        meta = ckpt.get('meta', {}).get('dataset_meta') or {}
+    model.cfg = cfg
+    model.dataset_meta = meta or config_dataset_meta(cfg)
     return model.eval()
+
+
+def config_dataset_meta(cfg: Config) -> dict:
+    """Classes and palette of the config's test dataset class (its
+    ``METAINFO``), or {} when the config names none."""
+    loader = cfg.get('test_dataloader') or {}
+    for dataset in leaf_datasets(loader):
+        kind = dataset.get('type')
+        cls = DATASETS.get(kind) if isinstance(kind, str) else kind
+        if cls is not None:
+            info = getattr(cls, 'METAINFO', {})
+            return {key: list(info[key]) for key in ('classes', 'palette')
+                    if key in info}
+    return {}
 
 
 def init_segmentor(config: Optional[str] = None,
@@ -74,18 +99,17 @@ def init_segmentor(config: Optional[str] = None,
     ``fast='fp32'`` or ``'int8'`` returns a :class:`FastSegmentor` for CPU
     instead; int8 calibrates on ``calibration`` (a folder or list of
     images; default: the bundled CamVid scene). A checkpoint whose class
-    count differs from the config's is refused (CheckError).
+    count, parameter names or shapes differ from the config's model is
+    refused (CheckError), whether named by path or by zoo entry.
     """
-    if fast is not None:  # imported here: it loads torch's compiler
-        from cgnet_mm.deploy.fast import FastSegmentor, check_mode
+    if fast is not None:
         check_mode(fast, device)
     if config is None or (isinstance(config, str)
                           and not config.endswith('.py')
                           and not osp.exists(config)):
         config, zoo_ckpt = shipped_checkpoint(config or DEFAULT_MODEL)
         checkpoint = checkpoint or zoo_ckpt
-    elif checkpoint is not None:  # mmseg only warns on a class mismatch
-        from cgnet_mm.tools.checks import check_checkpoint, load_config
+    if checkpoint is not None:  # mmseg loads leniently: check first
         check_checkpoint(config if isinstance(config, Config) else
                          load_config(config), checkpoint)
     register_all_modules(init_default_scope=True)

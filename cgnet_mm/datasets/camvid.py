@@ -19,7 +19,8 @@ from mmseg.datasets import BaseSegDataset
 
 from cgnet_mm.registry import DATASETS
 
-from .file_check import MissingDataError, check_files
+from .file_check import MissingDataError
+from .label_check import LabelCheckMixin
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg')
 
@@ -29,7 +30,7 @@ LAYOUT = ('expected a SegNet-style CamVid tree: <data_root>/{train,val,test}'
 
 
 @DATASETS.register_module()
-class CamVidDataset(BaseSegDataset):
+class CamVidDataset(LabelCheckMixin, BaseSegDataset):
     """CamVid, 11 classes; label 11 (void) is ignored (mapped to 255).
 
     Args:
@@ -39,7 +40,8 @@ class CamVidDataset(BaseSegDataset):
             dataset is built and stop at the first bad one, naming it:
             values other than 0-11 (and 255), a size other than the
             image's, an unreadable or truncated file
-            (:mod:`cgnet_mm.datasets.file_check`). Default: True.
+            (:class:`cgnet_mm.datasets.label_check.LabelCheckMixin`).
+            Default: True.
         **kwargs: The rest of :class:`mmseg.datasets.BaseSegDataset`'s
             arguments.
     """
@@ -51,10 +53,15 @@ class CamVidDataset(BaseSegDataset):
                  [192, 128, 128], [64, 64, 128], [64, 0, 128], [64, 64, 0],
                  [0, 128, 192]])
     VOID = 11
+    LABEL_FIX = ('Use the SegNet CamVid annotations (*annot/ folders), or '
+                 'fix or remove this file.')
 
-    def __init__(self, check_labels: bool = True, **kwargs):
-        self.check_labels = check_labels
-        super().__init__(**kwargs)
+    def label_values(self) -> List[int]:
+        """The class ids, void and ``ignore_index``."""
+        return [*super().label_values(), self.VOID]
+
+    def expected_labels(self) -> str:
+        return f'0-{self.VOID - 1} and {self.VOID} (void)'
 
     @classmethod
     def get_label_map(cls, new_classes: Optional[List[str]] = None) -> dict:
@@ -88,10 +95,4 @@ class CamVidDataset(BaseSegDataset):
         if not data_list:
             raise MissingDataError(f'no .png/.jpg image in {img_dir!r}; '
                                    f'{LAYOUT}')
-        if self.check_labels:
-            check_files(
-                [(d['img_path'], d['seg_map_path']) for d in data_list],
-                [*range(self.VOID + 1), 255], 'CamVid',
-                '0-10 and 11 (void)', 'Use the SegNet CamVid annotations '
-                '(*annot/ folders), or fix or remove this file.')
         return data_list

@@ -1,24 +1,16 @@
-"""Cityscapes (Cordts et al., CVPR 2016) with its files checked when the
-dataset is built: mmseg's ``CityscapesDataset`` (19 train ids, 255
-ignored) reads labels only while training or testing runs, so a stray
-value crashes training mid-run or silently lowers the mIoU of a test.
+"""Cityscapes (Cordts et al., CVPR 2016): mmseg's ``CityscapesDataset``
+(19 train ids, 255 ignored) with its files checked when it is built
+(:class:`cgnet_mm.datasets.label_check.LabelCheckMixin`).
 """
-from typing import List
-
 from mmseg.datasets import CityscapesDataset as MMSegCityscapesDataset
 
 from cgnet_mm.registry import DATASETS
 
-from .file_check import check_files
-
-TRAIN_IDS_FIX = ('Labels must be the *_gtFine_labelTrainIds.png files that '
-                 '`mim run mmseg cityscapes <data_root>` writes (not '
-                 '*_labelIds.png); regenerate them, or fix or remove this '
-                 'file.')
+from .label_check import LabelCheckMixin
 
 
 @DATASETS.register_module()
-class CityscapesDataset(MMSegCityscapesDataset):
+class CityscapesDataset(LabelCheckMixin, MMSegCityscapesDataset):
     """mmseg's Cityscapes dataset, plus a check of every image and label.
 
     Args:
@@ -35,23 +27,17 @@ class CityscapesDataset(MMSegCityscapesDataset):
         **kwargs: The rest of :class:`mmseg.datasets.CityscapesDataset`'s
             arguments (``ignore_index`` default 255).
     """
+    LABEL_IDS = 'train ids'
+    LABEL_FIX = ('Labels must be the *_gtFine_labelTrainIds.png files that '
+                 '`mim run mmseg cityscapes <data_root>` writes (not '
+                 '*_labelIds.png); regenerate them, or fix or remove this '
+                 'file.')
 
     def __init__(self,
                  img_suffix: str = '_leftImg8bit.png',
                  seg_map_suffix: str = '_gtFine_labelTrainIds.png',
                  check_labels: bool = True,
                  **kwargs):
-        self.check_labels = check_labels
         super().__init__(img_suffix=img_suffix,
-                         seg_map_suffix=seg_map_suffix, **kwargs)
-
-    def load_data_list(self) -> List[dict]:
-        data_list = super().load_data_list()
-        if self.check_labels:
-            num = len(self.METAINFO['classes']) + int(self.reduce_zero_label)
-            check_files(
-                [(d['img_path'], d['seg_map_path']) for d in data_list],
-                [*range(num), self.ignore_index], 'Cityscapes',
-                f'train ids 0-{num - 1} or {self.ignore_index} (ignored)',
-                TRAIN_IDS_FIX)
-        return data_list
+                         seg_map_suffix=seg_map_suffix,
+                         check_labels=check_labels, **kwargs)

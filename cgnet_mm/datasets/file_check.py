@@ -1,4 +1,6 @@
-"""One pass over a dataset's files when it is built, so that a bad file stops
+"""Dataset file checks. ``check_data``: before a run, every folder a config's
+loaders read exists and holds files of the dataset's suffix.
+``check_files``: one pass over a dataset's files when it is built, so that a bad file stops
 the run with its name before training or testing starts, instead of an
 ``IndexError`` mid-training or a silently lower mIoU.
 
@@ -11,18 +13,28 @@ loaders often share a set). Cost: ~1.5 s for CamVid train (367 pairs,
 360x480, 2 busy cores; ``tests/datasets/test_file_check.py``); Cityscapes
 train (2975 pairs of 2048x1024 PNGs) reads about 40x the pixels.
 """
+import inspect
 import os
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Optional, Set, Tuple
 
 import numpy as np
+from mmengine.config import Config
+from mmseg.registry import DATASETS
 from rich.console import Console
 from rich.progress import track
 
-from cgnet_mm.utils import UserError
+from cgnet_mm.utils import CheckError, UserError
+from cgnet_mm.utils.config import leaf_datasets
 from cgnet_mm.utils.images import read_image
 
+# the layout named in folder errors for Cityscapes-type datasets
+CITYSCAPES_TREE = """\
+  <data_root>/
+  ├── leftImg8bit/{train,val}/<city>/*_leftImg8bit.png
+  └── gtFine/{train,val}/<city>/*_gtFine_labelTrainIds.png
+  (labelTrainIds files come from `mim run mmseg cityscapes <data_root>`)"""
 PROGRESS_FROM = 200  # samples; smaller sets are checked without a bar
 _PASSED: Set[tuple] = set()
 
@@ -115,3 +127,55 @@ def check_files(samples: Iterable[Tuple[str, str]], allowed_values,
                 raise DatasetFileError(problem)
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def check_data(cfg: Config, loaders=('train_dataloader', 'val_dataloader',
+                                     'test_dataloader')) -> None:
+    """Every dataset folder the given dataloaders read must exist and hold
+    files with the dataset's suffix."""
+    for loader in loaders:
+        if cfg.get(loader) is None:
+            continue
+        for ds in leaf_datasets(cfg[loader]):
+            _check_dataset(ds)
+
+
+def _check_dataset(ds: dict) -> None:
+    root = ds.get('data_root', '') or ''
+    tree = CITYSCAPES_TREE if 'Cityscapes' in str(ds.get('type')) else ''
+    hint = f'\nexpected layout:\n{tree}' if tree else ''
+    if root and not osp.isdir(root):
+        raise CheckError(
+            f'data root {root!r} ({ds.get("type")}) does not exist; set '
+            f'data_root in the config or with --cfg-options.{hint}')
+    for key, suffix_key in (('img_path', 'img_suffix'),
+                            ('seg_map_path', 'seg_map_suffix')):
+        sub = (ds.get('data_prefix') or {}).get(key)
+        if sub is None:
+            continue
+        folder = osp.join(root, sub)
+        if not osp.isdir(folder):
+            raise CheckError(
+                f'{ds.get("type")} folder {folder!r} is missing under data '
+                f'root {root!r}.{hint}')
+        suffix = ds.get(suffix_key) or _default_suffix(ds.get('type'), key)
+        if suffix and not _has_file(folder, suffix):
+            raise CheckError(
+                f'no *{suffix} file under {folder!r}; is {root!r} the right '
+                f'data root?{hint}')
+
+
+def _default_suffix(ds_type, key) -> Optional[str]:
+    cls = DATASETS.get(ds_type) if isinstance(ds_type, str) else ds_type
+    if cls is None:
+        return None
+    param = inspect.signature(cls.__init__).parameters.get(
+        'img_suffix' if key == 'img_path' else 'seg_map_suffix')
+    return None if param is None else param.default
+
+
+def _has_file(folder: str, suffix: str) -> bool:
+    for _, _, files in os.walk(folder, followlinks=True):
+        if any(f.endswith(suffix) for f in files):
+            return True
+    return False

@@ -17,7 +17,7 @@ CPU has them). The convolutions that see the normalized image (the first
 one and the injection pools) and the context FC layers stay fp32: they
 cost little time and carried most of the quantization error.
 
-bf16 and onnxruntime were measured too and kept out (README, Deployment).
+bf16 and onnxruntime were measured too and kept out (docs/deployment.md).
 """
 import logging
 import os
@@ -27,15 +27,14 @@ from typing import List, Sequence, Union
 import numpy as np
 import torch
 import torch.nn as nn
-from torch._inductor import config as inductor_config
 
 from cgnet_mm.utils.errors import UserError
 from cgnet_mm.utils.images import DEMO_IMAGE, read_bgr
 
 from .fuse import fold_batchnorm, pools_as_convs
+from .modes import FAST_MODES
 from .wrapper import ExportableSegmentor, as_input
 
-FAST_MODES = ('fp32', 'int8')
 CALIBRATION_IMAGES = 16
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
@@ -44,14 +43,6 @@ Calibration = Union[None, str, Sequence[Union[str, np.ndarray]]]
 
 class FastPathError(UserError, ValueError):
     """A fast path was asked for with an unusable option or input."""
-
-
-def add_fast_args(parser, fast_help: str) -> None:
-    """``--fast`` and ``--calibration`` for a command-line tool."""
-    parser.add_argument('--fast', choices=FAST_MODES, help=fast_help)
-    parser.add_argument('--calibration', metavar='DIR',
-                        help='images to calibrate int8 on (default: the '
-                        'bundled scene)')
 
 
 def check_mode(mode: str, device: str = 'cpu') -> str:
@@ -209,7 +200,9 @@ class FastSegmentor:
                 f'{image.shape[2]}x{image.shape[3]}. Resize it up, or use '
                 "fast='fp32', which takes any size")
         # freezing is read when a new size compiles; as a torch.compile
-        # option it comes too late for the int8 weight prepacking
+        # option it comes too late for the int8 weight prepacking. Imported
+        # here: inductor costs seconds to import and only this path needs it
+        from torch._inductor import config as inductor_config
         with torch.no_grad(), inductor_config.patch(freezing=True):
             return self._compiled(
                 image.contiguous(memory_format=torch.channels_last))

@@ -4,42 +4,19 @@ The exported graph is the whole segmentor (preprocessing included, see
 :class:`ExportableSegmentor`). Before the file is written, ``onnx.checker``
 validates it and onnxruntime's logits are compared with torch's on a
 real-looking image: a model whose max abs logit difference exceeds 1e-4 or
-whose argmax agrees on fewer than 99.9% of pixels is refused.
+whose argmax agrees on fewer than 99.9% of pixels is refused
+(:mod:`.verify`).
 """
 import json
 import os.path as osp
-import shutil
 import tempfile
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
-import cv2
 import torch
 
-from cgnet_mm.utils.atomic import atomic_path
-from cgnet_mm.utils.errors import UserError
-from cgnet_mm.utils.images import DEMO_IMAGE, read_bgr
-
-from .wrapper import ExportableSegmentor, agreement, as_input
-
-MAX_ABS_DIFF = 1e-4
-MIN_AGREEMENT = 0.999
-PREPROCESSING = ('input "image": float32 NCHW, BGR channel order, values '
-                 '0-255 (cv2.imread, transposed); the graph converts to RGB '
-                 'if bgr_to_rgb, subtracts mean and divides by std. Output '
-                 '"logits": (N, classes, H, W) at the input size.')
-
-
-class ExportError(UserError, RuntimeError):
-    """The exported model disagrees with torch, or the export failed."""
-
-
-def real_looking_input(shape: Tuple[int, int],
-                       image: Optional[str] = None) -> torch.Tensor:
-    """A photo (the bundled CamVid scene unless ``image`` is given),
-    resized to ``shape``, as the graph's input (1, 3, H, W)."""
-    bgr = read_bgr(image or DEMO_IMAGE)
-    return as_input(cv2.resize(bgr, (shape[1], shape[0]),
-                               interpolation=cv2.INTER_AREA))
+from .verify import (PREPROCESSING, ExportError, real_looking_input,
+                     worst_figures, write_verified)
+from .wrapper import ExportableSegmentor, agreement
 
 
 def compare(session, model: torch.nn.Module,
@@ -48,19 +25,6 @@ def compare(session, model: torch.nn.Module,
     ort_logits = session.run(None, {'image': image.numpy()})[0]
     with torch.no_grad():
         return agreement(torch.from_numpy(ort_logits), model(image))
-
-
-def worst_figures(figures: Callable[[torch.Tensor], Dict[str, float]],
-                  shape: Tuple[int, int], dynamic: bool,
-                  image: Optional[str] = None) -> Dict[str, float]:
-    """The worst of ``figures(input)`` over the photo at ``shape`` and, for
-    a dynamic graph, at a second (odd) size."""
-    h, w = shape
-    sizes = [(h, w)] + ([(h // 2 + 3, w // 2 + 5)] if dynamic else [])
-    results = [figures(real_looking_input(s, image)) for s in sizes]
-    return dict(
-        max_abs_diff=max(r['max_abs_diff'] for r in results),
-        argmax_agreement=min(r['argmax_agreement'] for r in results))
 
 
 def onnx_graph(model: ExportableSegmentor, sample: torch.Tensor,
@@ -113,13 +77,6 @@ def export_onnx(segmentor: torch.nn.Module, out: str,
                                        providers=['CPUExecutionProvider'])
         worst = worst_figures(lambda x: compare(session, model, x), (h, w),
                               dynamic, image)
-        if worst['max_abs_diff'] > MAX_ABS_DIFF or \
-                worst['argmax_agreement'] < MIN_AGREEMENT:
-            raise ExportError(
-                f'onnxruntime disagrees with torch: max abs logit difference '
-                f'{worst["max_abs_diff"]:.3g} (limit {MAX_ABS_DIFF}), argmax '
-                f'agreement {100 * worst["argmax_agreement"]:.3f}% (limit '
-                f'{100 * MIN_AGREEMENT}%); {out!r} was not written')
-        with atomic_path(out) as final:
-            shutil.move(path, final)
+        write_verified({path: out}, worst, 'fp32', what='onnxruntime',
+                       against='torch')
     return worst

@@ -10,7 +10,7 @@ outputs logits at the head's resolution, which
 :class:`OpenVINOSegmentor` resizes (:func:`resize_logits`). Measured on
 2 cores at 1024x2048, OpenVINO spends ~22-26 ms in that bilinear
 ``Interpolate`` and ~14-17 ms reordering its output to NCHW, OpenCV
-~7-8 ms in all (README, Deployment). We go through ONNX rather than
+~7-8 ms in all (docs/deployment.md). We go through ONNX rather than
 ``openvino.convert_model`` on the torch module because that ONNX graph is
 the one every family's parity test already holds to 1e-4 against torch,
 and a file format decouples OpenVINO from the torch version: OpenVINO's
@@ -21,15 +21,16 @@ new torch releases.
 preset) calibrated on images, the flow a deployment engineer would use.
 Before anything is written the IR is saved, read back, compiled for CPU in
 fp32 precision and compared with torch on a real-looking image, with the
-limits of the other exports: fp32 within 1e-4 and >= 99.9% argmax
-agreement, int8 >= 97% argmax agreement. The .xml and .bin are then
-renamed into place (the .bin first; each appears whole or not at all).
+limits of the other exports (:mod:`.verify`): fp32 within 1e-4 and
+>= 99.9% argmax agreement, int8 >= 97% argmax agreement. The .xml and .bin
+then replace the old pair together
+(:func:`~cgnet_mm.utils.atomic.atomic_paths`: a kill at any instant leaves
+the old pair or the new one, which :func:`load_ir` finds).
 """
 import copy
 import json
 import logging
 import os.path as osp
-import shutil
 import tempfile
 from importlib.util import find_spec
 from typing import Dict, List, Optional, Sequence
@@ -38,13 +39,13 @@ import cv2
 import numpy as np
 import torch
 
-from cgnet_mm.utils.atomic import atomic_path, check_writable
+from cgnet_mm.utils.atomic import check_writable, current_paths
 
 from .fast import Calibration, calibration_images
-from .onnx_export import (PREPROCESSING, ExportError, as_exportable,
-                          onnx_graph, real_looking_input, worst_figures)
-from .pt2_export import check_figures
 from .fuse import fold_bgr_to_rgb
+from .onnx_export import as_exportable, onnx_graph
+from .verify import (PREPROCESSING, ExportError, real_looking_input,
+                     worst_figures, write_verified)
 from .wrapper import ExportableSegmentor, agreement, as_input, resize_logits
 
 # what the IR needs: openvino itself, nncf for int8, and the ONNX
@@ -174,13 +175,16 @@ def read_metadata(ov_model) -> Dict[str, str]:
 def load_ir(xml: str, threads: Optional[int] = None,
             hint: str = 'LATENCY') -> OpenVINOSegmentor:
     """An IR written by :func:`export_openvino`, compiled for CPU
-    (:func:`compile_model`), resizing its logits as its metadata says."""
+    (:func:`compile_model`), resizing its logits as its metadata says. An
+    export killed while replacing the pair is read as it left it: the old
+    pair, or the new one (:func:`~cgnet_mm.utils.atomic.current_paths`)."""
     ov = _import_openvino()
-    if not osp.isfile(xml) or not osp.isfile(bin_path(xml)):
+    xml_now, bin_now = current_paths(xml, bin_path(xml))
+    if not osp.isfile(xml_now) or not osp.isfile(bin_now):
         raise ExportError(f'{xml!r}: no OpenVINO IR there (an .xml with its '
                           '.bin beside it); write one with cgnet-mm export '
                           '--format openvino')
-    model = ov.Core().read_model(xml)
+    model = ov.Core().read_model(xml_now, bin_now)
     if not model.has_rt_info([RT_INFO_SECTION]):
         raise ExportError(f'{xml!r} carries no {RT_INFO_SECTION} metadata, so '
                           'its output size is unknown; export it with '
@@ -234,9 +238,6 @@ def export_openvino(segmentor: torch.nn.Module, out: str,
         with torch.no_grad():
             worst = worst_figures(lambda x: agreement(ir(x), model(x)),
                                   (h, w), dynamic, image)
-        check_figures(worst, mode, out, what=f'the OpenVINO {mode} IR')
-        with atomic_path(out) as final_xml:
-            with atomic_path(bin_path(out)) as final_bin:
-                shutil.move(bin_path(xml), final_bin)
-            shutil.move(xml, final_xml)
+        write_verified({xml: out, bin_path(xml): bin_path(out)}, worst, mode,
+                       what=f'the OpenVINO {mode} IR')
     return worst

@@ -6,40 +6,18 @@ The package holds the compiled kernels of :func:`fast_module`'s graph
 no compiler and no mmseg: ``torch._inductor.aoti_load_package(path)``
 returns a callable with the ONNX export's input and output contract. The
 package is loaded back and compared with the eager segmentor on a
-real-looking image: fp32 must stay within 1e-4 (argmax >= 99.9%), int8
-must agree on the argmax of >= 97% of pixels (its CamVid val mIoU is
-within 0.3 of fp32, README).
+real-looking image and held to the limits of :mod:`.verify`.
 """
 import os.path as osp
-import shutil
 import tempfile
 from typing import Dict, Optional, Sequence
 
 import torch
 
-from cgnet_mm.utils.atomic import atomic_path
-
 from .fast import Calibration, dynamic_hw, check_mode, fast_module
-from .onnx_export import (MAX_ABS_DIFF, MIN_AGREEMENT, PREPROCESSING,
-                          ExportError, real_looking_input, worst_figures)
+from .verify import (PREPROCESSING, ExportError, real_looking_input,
+                     worst_figures, write_verified)
 from .wrapper import ExportableSegmentor, agreement
-
-MIN_INT8_AGREEMENT = 0.97
-
-
-def check_figures(worst: Dict[str, float], mode: str, out: str,
-                  what: Optional[str] = None) -> None:
-    """Raises :class:`ExportError` when the exported model (``what``,
-    default: the ``mode`` package) misses its limits."""
-    limit = MIN_INT8_AGREEMENT if mode == 'int8' else MIN_AGREEMENT
-    if (mode == 'fp32' and worst['max_abs_diff'] > MAX_ABS_DIFF) or \
-            worst['argmax_agreement'] < limit:
-        raise ExportError(
-            f'{what or f"the {mode} package"} disagrees with the eager '
-            f'model: max abs logit difference {worst["max_abs_diff"]:.3g}'
-            f'{f" (limit {MAX_ABS_DIFF})" if mode == "fp32" else ""}, '
-            f'argmax agreement {100 * worst["argmax_agreement"]:.3f}% '
-            f'(limit {100 * limit:g}%); {out!r} was not written')
 
 
 def export_pt2(segmentor: torch.nn.Module, out: str, mode: str,
@@ -78,7 +56,5 @@ def export_pt2(segmentor: torch.nn.Module, out: str, mode: str,
             worst = worst_figures(
                 lambda x: agreement(package(x), reference(x)), (h, w),
                 dynamic, image)
-        check_figures(worst, mode, out)
-        with atomic_path(out) as final:
-            shutil.move(path, final)
+        write_verified({path: out}, worst, mode)
     return worst

@@ -21,7 +21,7 @@ loop stays mmengine's:
   (bf16 where the GPU supports it, which needs no loss scaling, else fp16
   with a dynamic loss scale). mmengine's AMP wrapper refuses CPUs; bf16
   autocast on a CPU pays only with ``avx512_bf16``/AMX, which the CPUs this
-  was measured on do not expose (README, "Fast training: one switch").
+  was measured on do not expose (docs/training.md).
 
 What was measured (a probe on one fixed batch, allocator keeping freed
 memory; batch 8, 360x360, 2 threads, 2-core Intel Xeon with AVX-512, s/step;

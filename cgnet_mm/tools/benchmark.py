@@ -7,37 +7,19 @@ rewrite the table between ``<!-- benchmark:start -->`` and
 ``<!-- benchmark:end -->`` in a README.
 """
 import argparse
-import json
 import multiprocessing
-import os
 import os.path as osp
-import platform
 import re
 import statistics
 import tempfile
 import time
 from typing import Dict, List, Optional, Sequence
 
-import torch
-from mmengine.analysis import get_model_complexity_info
-from mmengine.config import Config
 from rich.console import Console
 from rich.progress import track
 
-from cgnet_mm.apis import build_segmentor
-from cgnet_mm.tools.checks import CheckError, load_config
-from cgnet_mm.utils import cli
-from cgnet_mm.utils.atomic import check_writable, write_text
-
-
-def config_test_size(cfg: Config) -> tuple:
-    """(H, W) the config tests at: its test pipeline's Resize scale."""
-    for step in cfg.test_dataloader.dataset.pipeline:
-        if step.type == 'Resize' and step.get('scale'):
-            w, h = step.scale
-            return int(h), int(w)
-    raise CheckError('the config\'s test pipeline has no Resize with a '
-                     'scale; pass --shape H W')
+from cgnet_mm.utils import CheckError, cli
+from cgnet_mm.utils.atomic import check_writable
 
 
 def _proc_status_mib(field: str) -> float:
@@ -53,6 +35,11 @@ def _metas(shape):
 
 
 def _peak_memory_child(config: str, shape, device: str, queue) -> None:
+    # torch and the model code are imported on use: keeps `--help` fast
+    import torch
+
+    from cgnet_mm.apis import build_segmentor
+    from cgnet_mm.utils.config import load_config
     model = build_segmentor(load_config(config)).to(device)
     x = torch.rand(1, 3, *shape, device=device) * 255
     with torch.no_grad():
@@ -84,6 +71,7 @@ def peak_memory_mib(config: str, shape, device: str) -> float:
 
 def latency_ms(model, shape, device: str, warmup: int, repeat: int) -> float:
     """Median wall time of a batch-1 forward (logits at input size)."""
+    import torch
     x = torch.rand(1, 3, *shape, device=device) * 255
     times = []
     with torch.no_grad():
@@ -113,7 +101,11 @@ def evaluate(config: str, checkpoint: str, data_root: str, tta: bool):
                               '--cfg-options',
                               f'test_dataloader.dataset.data_root={data_root}',
                               'test_dataloader.num_workers=0',
-                              'test_dataloader.persistent_workers=False'
+                              'test_dataloader.persistent_workers=False',
+                              # mmengine reuses a Visualizer by this name (a
+                              # timestamp), with its deleted work dir, when
+                              # two evaluations start in the same second
+                              f'experiment_name={osp.basename(work)}'
                           ])
         metrics = Runner.from_cfg(build_test_config(args)).test()
     return float(metrics['mIoU'])
@@ -122,6 +114,12 @@ def evaluate(config: str, checkpoint: str, data_root: str, tta: bool):
 def benchmark_config(config: str, checkpoint: Optional[str] = None,
                      data_root: Optional[str] = None, shape=None,
                      warmup: int = 3, repeat: int = 10) -> Dict:
+    import torch
+    from mmengine.analysis import get_model_complexity_info
+
+    from cgnet_mm.apis import build_segmentor
+    from cgnet_mm.utils.config import load_config
+    from cgnet_mm.utils.report import config_test_size
     cfg = load_config(config)
     shape = tuple(shape) if shape else config_test_size(cfg)
     model = build_segmentor(cfg)
@@ -147,19 +145,6 @@ def benchmark_config(config: str, checkpoint: Optional[str] = None,
     return row
 
 
-def machine_info(threads: int) -> Dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            cpu = re.search(r'model name\s*:\s*(.+)', f.read()).group(1)
-    except (OSError, AttributeError):
-        pass
-    return dict(cpu=cpu, cores=os.cpu_count(), threads=threads,
-                gpu=torch.cuda.get_device_name() if torch.cuda.is_available()
-                else None, torch=torch.__version__,
-                python=platform.python_version())
-
-
 def markdown(report: Dict) -> str:
     m = report['machine']
     gpu = f', GPU {m["gpu"]}' if m['gpu'] else ', no GPU'
@@ -183,30 +168,6 @@ def markdown(report: Dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def update_readme(path: str, table: str, block: str = 'benchmark') -> None:
-    """Replaces the text between ``<!-- {block}:start -->`` and
-    ``<!-- {block}:end -->`` in ``path`` with ``table``."""
-    start, end = f'<!-- {block}:start -->', f'<!-- {block}:end -->'
-    with open(path) as f:
-        text = f.read()
-    if start not in text or end not in text:
-        raise CheckError(f'{path} has no {start} ... {end} block to update')
-    head, rest = text.split(start, 1)
-    write_text(path, head + start + '\n' + table + end + rest.split(end, 1)[1])
-
-
-def write_report(report: Dict, table: str, out: str,
-                 readme: Optional[str] = None,
-                 block: str = 'benchmark') -> None:
-    """``report`` as JSON at ``out``, ``table`` beside it (.md), in
-    ``readme``'s block when given, and on stdout; each file atomically."""
-    write_text(out, json.dumps(report, indent=2))
-    write_text(osp.splitext(out)[0] + '.md', table)
-    if readme:
-        update_readme(readme, table, block)
-    print(table)
-
-
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog='cgnet-mm benchmark', description=__doc__.splitlines()[0])
@@ -216,7 +177,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--data-root', help='dataset for the mIoU columns')
     parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
                         help='input size (default: the config test size)')
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    parser.add_argument('--threads', type=int,
+                        help="torch CPU threads (default: torch's own, "
+                        'torch.get_num_threads())')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeat', type=int, default=10)
     parser.add_argument('--out', default='benchmarks/results.json',
@@ -240,14 +203,19 @@ def run(args: argparse.Namespace) -> Dict:
     if args.update_readme and not osp.isfile(args.update_readme):
         raise CheckError(f'--update-readme {args.update_readme!r}: no such '
                          'file')
-    torch.set_num_threads(args.threads)
+    import torch
+
+    from cgnet_mm.utils.report import machine_info, write_report
+    threads = (torch.get_num_threads() if args.threads is None
+               else args.threads)
+    torch.set_num_threads(threads)
     results: List[Dict] = []
     for i, config in enumerate(args.configs):
         print(f'[{i + 1}/{len(args.configs)}] {config}', flush=True)
         ckpt = args.checkpoint[i] if args.checkpoint else None
         results.append(benchmark_config(config, ckpt, args.data_root,
                                         args.shape, args.warmup, args.repeat))
-    report = dict(machine=machine_info(args.threads), results=results)
+    report = dict(machine=machine_info(threads), results=results)
     write_report(report, markdown(report), args.out, args.update_readme)
     return report
 

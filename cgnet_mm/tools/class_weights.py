@@ -11,15 +11,10 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 from mmengine.config import Config
-from mmseg.datasets.transforms import LoadAnnotations
-from mmseg.registry import DATASETS
-from mmseg.utils import register_all_modules
 from rich.console import Console
 from rich.progress import track
 
-from cgnet_mm.tools.checks import CheckError, load_config
-from cgnet_mm.utils import cli
-from cgnet_mm.utils.config import leaf_datasets
+from cgnet_mm.utils import CheckError, cli
 
 PAPER_C = 1.10
 
@@ -28,6 +23,8 @@ def label_histogram(dataset, num_classes: int,
                     ignore_index: int = 255) -> np.ndarray:
     """Pixel count per class over ``dataset``'s annotations, after its
     label map (ignored pixels not counted)."""
+    # mmseg and the config helpers (torch) are imported on use: fast `--help`
+    from mmseg.datasets.transforms import LoadAnnotations
     load = LoadAnnotations()
     counts = np.zeros(num_classes, dtype=np.int64)
     for i in track(range(len(dataset)), description='counting labels',
@@ -56,6 +53,7 @@ def enet_weights(counts: Sequence[int], c: float = PAPER_C) -> List[float]:
 def dataset_from(source: str, split: str) -> Config:
     """The dataset config of ``source`` (a config's train or test split, or
     a CamVid data root)."""
+    from cgnet_mm.utils.config import leaf_datasets, load_config
     if osp.isdir(source):
         prefix = dict(img_path=split, seg_map_path=f'{split}annot')
         return dict(type='cgnet_mm.CamVidDataset', data_root=source,
@@ -86,6 +84,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 @cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    from mmseg.registry import DATASETS
+    from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     dataset = DATASETS.build(dataset_from(args.source, args.split))
     classes = dataset.metainfo['classes']

@@ -1,6 +1,8 @@
 """Convert authors' checkpoints to cgnet_mm: CGNet's (wutianyiRosun/CGNet,
-``--from original``) and CGRSeg's (nizhenliang/CGRSeg, ``--from cgrseg``,
-see :mod:`cgnet_mm.tools.convert_cgrseg`).
+``--from original``), CGRSeg's (nizhenliang/CGRSeg, ``--from cgrseg``,
+see :mod:`cgnet_mm.tools.convert_cgrseg`) and SGCPNet's
+(zhouyuan888888/SGCPNet, ``--from sgcpnet``, see
+:mod:`cgnet_mm.tools.convert_sgcpnet`).
 
 Every source key is mapped by an explicit rule; a key no rule maps, or a
 parameter the model needs that the source lacks, stops the conversion with
@@ -11,15 +13,13 @@ import argparse
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Optional, Sequence
 
-import torch
-
-from cgnet_mm.models import CGNet
-from cgnet_mm.tools.checks import CheckError
-from cgnet_mm.tools.convert_cgrseg import convert_cgrseg
-from cgnet_mm.utils import cli, safe_load
+from cgnet_mm.utils import CheckError, cli
 from cgnet_mm.utils.atomic import atomic_path, check_writable
+
+if TYPE_CHECKING:  # torch and the models are imported on use: fast `--help`
+    import torch
 
 # Inside a CG block: authors' suffix -> ours (mmseg 1.2.2's names).
 _BLOCK_RULES = [
@@ -74,7 +74,7 @@ def map_key(key: str) -> Optional[str]:
     return None
 
 
-def unwrap(checkpoint) -> Dict[str, torch.Tensor]:
+def unwrap(checkpoint) -> Dict[str, 'torch.Tensor']:
     """The state dict inside ``{'model': ...}``/``{'state_dict': ...}`` or a
     bare one, without DataParallel's ``module.`` prefixes."""
     if not isinstance(checkpoint, dict):
@@ -89,15 +89,16 @@ def unwrap(checkpoint) -> Dict[str, torch.Tensor]:
         for k, v in checkpoint.items())
 
 
-def expected_keys(backbone_state: Dict[str, torch.Tensor]) -> set:
+def expected_keys(backbone_state: Dict[str, 'torch.Tensor']) -> set:
     """State-dict keys of the segmentor around ``backbone_state``."""
     keys = {f'backbone.{k}' for k in backbone_state}
     return keys | {'decode_head.conv_seg.weight', 'decode_head.conv_seg.bias'}
 
 
-def convert_original(source: Dict[str, torch.Tensor]) -> 'OrderedDict':
+def convert_original(source: Dict[str, 'torch.Tensor']) -> 'OrderedDict':
     """Maps the authors' state dict to cgnet_mm's; raises CheckError naming
     every unmapped source key and every missing target key."""
+    from cgnet_mm.models import CGNet
     source = unwrap(source)
     converted, unmapped = OrderedDict(), []
     for key in list(source):
@@ -136,18 +137,28 @@ def convert_original(source: Dict[str, torch.Tensor]) -> 'OrderedDict':
     return converted
 
 
-def convert_file(src: str, dst: str,
-                 source_format: str = 'original') -> Dict[str, torch.Tensor]:
+def convert_file(
+        src: str, dst: str,
+        source_format: str = 'original') -> Dict[str, 'torch.Tensor']:
     """Reads ``src`` safely, converts it from ``source_format`` ('original':
-    CGNet, 'cgrseg') and writes an mmengine checkpoint (atomically: an
-    existing ``dst`` stays whole until the new one is); a CGRSeg one records
-    the model arguments read from the weights in its meta."""
+    CGNet, 'cgrseg', 'sgcpnet') and writes an mmengine checkpoint
+    (atomically: an existing ``dst`` stays whole until the new one is); a
+    CGRSeg or SGCPNet one records what was read from the source (model
+    arguments, the authors' epoch) in its meta."""
+    import torch
+
+    from cgnet_mm.tools.convert_cgrseg import convert_cgrseg
+    from cgnet_mm.tools.convert_sgcpnet import convert_sgcpnet
+    from cgnet_mm.utils.checkpoint import safe_load
     check_writable(dst)
     source = safe_load(src, map_location='cpu')
     meta = dict(source=osp.basename(src))
     if source_format == 'cgrseg':
         state, args = convert_cgrseg(unwrap(source))
         meta.update(converted_from='nizhenliang/CGRSeg', cgrseg=args)
+    elif source_format == 'sgcpnet':
+        state, info = convert_sgcpnet(source)
+        meta.update(converted_from='zhouyuan888888/SGCPNet', sgcpnet=info)
     else:
         state = convert_original(source)
         meta.update(converted_from='wutianyiRosun/CGNet')
@@ -160,9 +171,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog='cgnet-mm convert', description=__doc__.splitlines()[0])
     parser.add_argument('--from', dest='source_format', required=True,
-                        choices=['original', 'cgrseg'],
+                        choices=['original', 'cgrseg', 'sgcpnet'],
                         help="'original': the authors' CGNet checkpoints; "
-                        "'cgrseg': the CGRSeg authors' (mmseg 0.x layout)")
+                        "'cgrseg': the CGRSeg authors' (mmseg 0.x layout); "
+                        "'sgcpnet': the SGCPNet authors' Cityscapes "
+                        "checkpoint ({'segmenter': ...})")
     parser.add_argument('src', help='source checkpoint')
     parser.add_argument('dst', help='converted checkpoint to write')
     return parser.parse_args(argv)

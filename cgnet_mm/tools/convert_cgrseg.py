@@ -10,165 +10,73 @@ layers compute and which are checked equal to ours. A key no rule covers,
 a parameter our model lacks or one of another shape stops the conversion.
 The variant (T/B/L) and head sizes are read from the weights. The same
 backbone rules map Snap Research's ImageNet release (the authors' starting
-point) onto our backbone (:func:`convert_snap_backbone`).
+point) onto our backbone
+(:mod:`cgnet_mm.models.backbones.efficientformer_v2_keys`).
 """
 import re
 from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 
-from cgnet_mm.tools.checks import CheckError
+from cgnet_mm.models import CGRSegHead, EfficientFormerV2
+from cgnet_mm.models.backbones.efficientformer_v2_keys import (
+    BN, CONV, apply_rules, map_backbone_key)
+from cgnet_mm.utils import CheckError
 
-_BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
-_CONV = r'(weight|bias)'
 _DROPPED = re.compile(r'.*\.attention_bias(es|_idxs)')
 _IDXS = re.compile(r'.*\.attention_bias_idxs_seg')
-_SNAP_DROPPED = re.compile(r'.*\.attention_bias_idxs|(norm|head|dist_head)'
-                           r'\.(weight|bias|running_mean|running_var|'
-                           r'num_batches_tracked)')
 
-# inside an attention layer (Attention4D / Attention4DDownsample)
-_ATTN_RULES = [
-    (rf'(q|k|v|v_local|stride_conv)\.0\.{_CONV}', r'\1.conv.\2'),
-    (rf'(q|k|v|v_local|stride_conv)\.1\.{_BN}', r'\1.bn.\2'),
-    (rf'q\.local\.0\.{_CONV}', r'q.local.\1'),
-    (rf'q\.proj\.0\.{_CONV}', r'q.proj.conv.\1'),
-    (rf'q\.proj\.1\.{_BN}', r'q.proj.bn.\1'),
-    (rf'(talking_head[12])\.{_CONV}', r'\1.\2'),
-    (rf'proj\.1\.{_CONV}', r'proj.conv.\1'),
-    (rf'proj\.2\.{_BN}', r'proj.bn.\1'),
-]
-# the table the forward reads: ``attention_biases_seg`` in the CGRSeg
-# authors' checkpoints, ``attention_biases`` in Snap's ImageNet release
-_TABLE = {True: r'attention_biases_seg', False: r'attention_biases'}
-# inside a backbone block (FFN / AttnFFN)
-_BLOCK_RULES = [
-    (rf'mlp\.(fc1|mid|fc2)\.{_CONV}', r'mlp.\1.conv.\2'),
-    (rf'mlp\.norm1\.{_BN}', r'mlp.fc1.bn.\1'),
-    (rf'mlp\.mid_norm\.{_BN}', r'mlp.mid.bn.\1'),
-    (rf'mlp\.norm2\.{_BN}', r'mlp.fc2.bn.\1'),
-    (r'layer_scale_([12])', r'ls\1.gamma'),
-]
-# inside a downsampling Embedding (conv, or attention + conv)
-_EMBED_RULES = [
-    (rf'(?:proj|conv)\.{_CONV}', r'conv.conv.\1'),
-    (rf'(?:norm|bn)\.{_BN}', r'conv.bn.\1'),
-]
+
 # inside an RCM of the head
 _RCM_RULES = [
-    (rf'token_mixer\.dwconv_hw\.{_CONV}', r'token_mixer.dwconv_hw.\1'),
-    (rf'token_mixer\.excite\.([03])\.{_CONV}', r'token_mixer.excite.\1.\2'),
-    (rf'token_mixer\.excite\.1\.{_BN}', r'token_mixer.excite.1.\1'),
-    (rf'norm\.{_BN}', r'norm.\1'),
-    (rf'mlp\.fc1\.{_CONV}', r'mlp.0.\1'),
-    (rf'mlp\.fc2\.{_CONV}', r'mlp.2.\1'),
+    (rf'token_mixer\.dwconv_hw\.{CONV}', r'token_mixer.dwconv_hw.\1'),
+    (rf'token_mixer\.excite\.([03])\.{CONV}', r'token_mixer.excite.\1.\2'),
+    (rf'token_mixer\.excite\.1\.{BN}', r'token_mixer.excite.1.\1'),
+    (rf'norm\.{BN}', r'norm.\1'),
+    (rf'mlp\.fc1\.{CONV}', r'mlp.0.\1'),
+    (rf'mlp\.fc2\.{CONV}', r'mlp.2.\1'),
     (r'gamma', 'gamma'),
 ]
 _HEAD_RULES = [
     (r'linear_fuse\.conv\.weight', 'linear_fuse.conv.weight'),
-    (rf'linear_fuse\.bn\.{_BN}', r'linear_fuse.bn.\1'),
-    (rf'SIM\.(\d+)\.fuse1\.conv\.weight',
+    (rf'linear_fuse\.bn\.{BN}', r'linear_fuse.bn.\1'),
+    (r'SIM\.(\d+)\.fuse1\.conv\.weight',
      r'fuse_blocks.\1.local_embedding.conv.weight'),
-    (rf'SIM\.(\d+)\.fuse1\.bn\.{_BN}',
+    (rf'SIM\.(\d+)\.fuse1\.bn\.{BN}',
      r'fuse_blocks.\1.local_embedding.bn.\2'),
-    (rf'SIM\.(\d+)\.fuse2\.conv\.weight',
+    (r'SIM\.(\d+)\.fuse2\.conv\.weight',
      r'fuse_blocks.\1.global_embedding.conv.weight'),
-    (rf'SIM\.(\d+)\.fuse2\.bn\.{_BN}',
+    (rf'SIM\.(\d+)\.fuse2\.bn\.{BN}',
      r'fuse_blocks.\1.global_embedding.bn.\2'),
-    (rf'conv\.(\d+)\.{_CONV}', r'skip_projs.\1.\2'),
-    (rf'lgc\.conv_mask\.{_CONV}', r'dpg.conv_mask.\1'),
-    (rf'lgc\.channel_mul_conv\.([013])\.{_CONV}',
+    (rf'conv\.(\d+)\.{CONV}', r'skip_projs.\1.\2'),
+    (rf'lgc\.conv_mask\.{CONV}', r'dpg.conv_mask.\1'),
+    (rf'lgc\.channel_mul_conv\.([013])\.{CONV}',
      r'dpg.channel_mul_conv.\1.\2'),
-    (rf'conv_seg\.{_CONV}', r'conv_seg.\1'),
+    (rf'conv_seg\.{CONV}', r'conv_seg.\1'),
 ]
-_STEM = re.compile(rf'patch_embed\.([0134])\.(\w+)')
-_STEM_LAYERS = {'0': 'conv1.conv', '1': 'conv1.bn', '3': 'conv2.conv',
-                '4': 'conv2.bn'}
-_NETWORK = re.compile(r'network\.(\d+)\.(.+)')
-_BLOCK = re.compile(r'(\d+)\.(.+)')
 _RCMS = re.compile(r'(?:trans\.transformer_blocks|meta)\.(\d+)\.(.+)')
-
-
-def _apply(rules: List[Tuple[str, str]], suffix: str) -> Optional[str]:
-    for pattern, repl in rules:
-        if re.fullmatch(pattern, suffix):
-            return re.sub(pattern, repl, suffix)
-    return None
-
-
-def _map_attention(suffix: str, seg: bool) -> Optional[str]:
-    if suffix == _TABLE[seg]:
-        return 'attention_biases'
-    return _apply(_ATTN_RULES, suffix)
-
-
-def _map_backbone(key: str, seg: bool = True) -> Optional[str]:
-    stem = _STEM.fullmatch(key)
-    if stem:
-        return f'stem.{_STEM_LAYERS[stem.group(1)]}.{stem.group(2)}'
-    network = _NETWORK.fullmatch(key)
-    if not network:
-        return None
-    index, suffix = int(network.group(1)), network.group(2)
-    stage = (index + 1) // 2
-    if index % 2:  # an Embedding: stage <stage>'s downsampling
-        if suffix.startswith('attn.'):
-            inner = _map_attention(suffix[len('attn.'):], seg)
-            return inner and f'stages.{stage}.downsample.attn.{inner}'
-        inner = _apply(_EMBED_RULES, suffix)
-        return inner and f'stages.{stage}.downsample.{inner}'
-    block = _BLOCK.fullmatch(suffix)
-    if not block:
-        return None
-    rest = block.group(2)
-    if rest.startswith('token_mixer.'):
-        inner = _map_attention(rest[len('token_mixer.'):], seg)
-        inner = inner and f'token_mixer.{inner}'
-    else:
-        inner = _apply(_BLOCK_RULES, rest)
-    return inner and f'stages.{stage}.blocks.{block.group(1)}.{inner}'
 
 
 def _map_head(key: str) -> Optional[str]:
     rcm = _RCMS.fullmatch(key)
     if rcm:
-        inner = _apply(_RCM_RULES, rcm.group(2))
+        inner = apply_rules(_RCM_RULES, rcm.group(2))
         where = 'spatial_rcms' if key.startswith('meta') else 'context_rcms'
         return inner and f'{where}.{rcm.group(1)}.{inner}'
-    return _apply(_HEAD_RULES, key)
+    return apply_rules(_HEAD_RULES, key)
 
 
 def map_cgrseg_key(key: str) -> Optional[str]:
     """Our name for one of the authors' keys; None if no rule maps it (a
     dropped buffer is not mapped either: see :func:`convert_cgrseg`)."""
     if key.startswith('backbone.'):
-        new = _map_backbone(key[len('backbone.'):])
+        new = map_backbone_key(key[len('backbone.'):])
         return new and f'backbone.{new}'
     if key.startswith('decode_head.'):
         new = _map_head(key[len('decode_head.'):])
         return new and f'decode_head.{new}'
     return None
-
-
-def convert_snap_backbone(source: Dict[str, torch.Tensor]
-                          ) -> Dict[str, torch.Tensor]:
-    """Snap Research's ImageNet EfficientFormerV2 release (the authors'
-    starting point: ``patch_embed.*``, ``network.*``) in our (timm's)
-    layout; the classifier (``norm``, ``head``, ``dist_head``) and the
-    index buffers are dropped. Raises CheckError naming unmapped keys."""
-    converted, unmapped = {}, []
-    for key, value in source.items():
-        new = _map_backbone(key, seg=False)
-        if new is not None:
-            converted[new] = value.flatten() if new.endswith(
-                ('ls1.gamma', 'ls2.gamma')) else value
-        elif not _SNAP_DROPPED.fullmatch(key):
-            unmapped.append(key)
-    if unmapped:
-        raise CheckError('no conversion rule for these keys of the ImageNet '
-                         f'checkpoint: {", ".join(unmapped)}')
-    return converted
 
 
 _ARCHS = {48: 's1', 64: 's2', 80: 'l'}
@@ -199,7 +107,6 @@ def infer_model_args(state: Dict[str, torch.Tensor]) -> dict:
 
 def build_target(args: dict) -> torch.nn.Module:
     """Our backbone and head for the sizes ``args`` names."""
-    from cgnet_mm.models import CGRSegHead, EfficientFormerV2
     backbone = EfficientFormerV2(arch=args['arch'])
     head = CGRSegHead(
         in_channels=tuple(backbone.out_channels), in_index=(0, 1, 2),

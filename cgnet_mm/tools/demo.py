@@ -12,17 +12,14 @@ import argparse
 import os.path as osp
 from typing import Optional, Sequence, Tuple
 
-import cv2
-
-from cgnet_mm.apis import (DEMO_IMAGE, draw_legend, draw_overlay,
-                           init_segmentor, read_bgr, segment)
-from cgnet_mm.deploy.fast import add_fast_args
+from cgnet_mm.tools.args import add_fast_args
 from cgnet_mm.utils import BadValueError, cli
 from cgnet_mm.utils.atomic import UnwritableError, atomic_path, check_writable
 
 
 def check_out(out: str) -> None:
     """``out`` names an image format cv2 writes, in a writable folder."""
+    import cv2  # cv2 and cgnet_mm.apis imported on use: keeps --help fast
     ext = osp.splitext(out)[1]
     if not ext or not cv2.haveImageWriter(out):
         raise BadValueError(f'--out {out!r} has no image extension cv2 can '
@@ -30,12 +27,18 @@ def check_out(out: str) -> None:
     check_writable(out)
 
 
-def demo(image: str = DEMO_IMAGE, out: str = 'cgnet_demo.png',
+def demo(image: Optional[str] = None, out: str = 'cgnet_demo.png',
          config: Optional[str] = None, checkpoint: Optional[str] = None,
          device: str = 'cpu', fast: Optional[str] = None,
          calibration: Optional[str] = None) -> Tuple[str, str]:
     """Writes the overlay and legend PNGs (each atomically); returns their
-    paths. ``config`` is a config file or a zoo model name."""
+    paths. ``image`` defaults to the bundled scene; ``config`` is a config
+    file or a zoo model name."""
+    import cv2
+
+    from cgnet_mm.apis import (DEMO_IMAGE, draw_legend, draw_overlay,
+                               init_segmentor, read_bgr, segment)
+    image = DEMO_IMAGE if image is None else image
     check_out(out)
     read_bgr(image)  # a bad image is refused before the model loads
     model = init_segmentor(config, checkpoint, device, fast, calibration)
@@ -52,7 +55,7 @@ def demo(image: str = DEMO_IMAGE, out: str = 'cgnet_demo.png',
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog='cgnet-mm demo', description=__doc__.splitlines()[0])
-    parser.add_argument('image', nargs='?', default=DEMO_IMAGE,
+    parser.add_argument('image', nargs='?',
                         help='image file (default: a bundled CamVid scene)')
     parser.add_argument('--out', default='cgnet_demo.png',
                         help='overlay PNG to write (default: cgnet_demo.png)')

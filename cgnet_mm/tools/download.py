@@ -12,14 +12,15 @@ from mmengine.config import Config
 
 from cgnet_mm.utils import cli
 from cgnet_mm.utils.atomic import check_writable, copy_file, write_text
-from cgnet_mm.utils.zoo import (MIM_DIR, PACKAGE_DIR, download, find_model,
-                                load_index, verify)
 
 
 def download_model(name: str, dest: str,
                    index: Optional[Dict[str, dict]] = None) -> List[str]:
     """Fetches ``name``'s checkpoint (verified) and config into ``dest``;
     returns both paths. An existing, valid checkpoint is kept."""
+    # imported on use (cgnet_mm.utils.zoo imports torch): keeps `--help` fast
+    from cgnet_mm.utils.zoo import (MIM_DIR, PACKAGE_DIR, download,
+                                    find_model, verify)
     entry = find_model(name, index)
     url = entry['Weights']
     path = osp.join(dest, osp.basename(url))
@@ -55,6 +56,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 @cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    from cgnet_mm.utils.zoo import load_index
     index = load_index()
     for name in args.names:
         download_model(name, args.dest, index)

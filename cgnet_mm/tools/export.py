@@ -8,11 +8,8 @@ import os.path as osp
 from importlib.util import find_spec
 from typing import Optional, Sequence
 
-from cgnet_mm.apis import build_segmentor
-from cgnet_mm.deploy.fast import add_fast_args, calibration_images
-from cgnet_mm.deploy.openvino_export import OPENVINO_PACKAGES
-from cgnet_mm.tools.checks import CheckError, check_checkpoint, load_config
-from cgnet_mm.utils import cli
+from cgnet_mm.tools.args import add_fast_args
+from cgnet_mm.utils import CheckError, cli
 from cgnet_mm.utils.atomic import check_writable
 
 FORMATS = ('onnx', 'openvino')
@@ -93,6 +90,8 @@ def check_options(args: argparse.Namespace) -> str:
 
 def check_packages(fmt: str, fast: Optional[str]) -> None:
     """Refuses an export whose packages are missing, naming the extra."""
+    # imported on use (torch, exporters, models): keeps `--help` fast
+    from cgnet_mm.deploy.openvino_export import OPENVINO_PACKAGES
     install = "'cgnet_mm[deploy]' (scripts/setup.sh installs them)"
     if fmt == 'openvino':
         needed, install = OPENVINO_PACKAGES, "'cgnet_mm[openvino]'"
@@ -112,6 +111,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     fmt = check_options(args)
     check_writable(args.out)
+    from cgnet_mm.apis import build_segmentor
+    from cgnet_mm.deploy.fast import calibration_images
+    from cgnet_mm.utils.config import check_checkpoint, load_config
+    from cgnet_mm.utils.report import config_test_size
     # a bad calibration folder is refused before the model loads
     calibration = calibration_images(args.calibration) \
         if args.calibration is not None else None
@@ -120,7 +123,6 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         raise CheckError(f'--shape {args.shape[0]} {args.shape[1]}: '
                          'height and width must lie in 8..8192')
     from cgnet_mm.deploy import export_onnx, export_openvino, export_pt2
-    from cgnet_mm.tools.benchmark import config_test_size
     cfg = load_config(args.config)
     check_checkpoint(cfg, args.checkpoint)
     model = build_segmentor(cfg, args.checkpoint)

@@ -10,13 +10,8 @@ import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-
-from cgnet_mm.utils import UserError, cli  # noqa: E402
-from cgnet_mm.utils.atomic import atomic_path, check_writable  # noqa: E402
+from cgnet_mm.utils import UserError, cli
+from cgnet_mm.utils.atomic import atomic_path, check_writable
 
 
 class LogError(UserError, FileNotFoundError):
@@ -47,11 +42,14 @@ def read_scalars(work_dir: str) -> Dict[str, Dict[int, float]]:
 
 def plot(series: Dict[str, Dict[int, float]], out: str,
          title: Optional[str] = None) -> str:
+    # imported on use: keeps `--help` fast. A bare Figure draws with Agg and
+    # leaves pyplot's global backend and figure list alone
+    from matplotlib.figure import Figure
     panels: List[str] = [k for k in ('loss', 'mIoU') if series[k]]
     if not panels:
         raise LogError('the scalars logs hold no loss or mIoU yet')
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6),
-                             squeeze=False)
+    fig = Figure(figsize=(5 * len(panels), 3.6))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, key in zip(axes[0], panels):
         steps = sorted(series[key])
         ax.plot(steps, [series[key][s] for s in steps],
@@ -64,7 +62,6 @@ def plot(series: Dict[str, Dict[int, float]], out: str,
     fig.tight_layout()
     with atomic_path(out) as temp:
         fig.savefig(temp, dpi=110)
-    plt.close(fig)
     return out
 
 

@@ -9,11 +9,8 @@ import hashlib
 import io
 from typing import Optional, Sequence, Tuple
 
-import torch
-
-from cgnet_mm.utils import cli, safe_load
+from cgnet_mm.utils import cli
 from cgnet_mm.utils.atomic import UnwritableError, check_writable, write_bytes
-from cgnet_mm.utils.zoo import sha256_of
 
 KEPT_META = ('dataset_meta', 'mmengine_version', 'mmseg_version', 'iter',
              'epoch', 'experiment_name', 'seed')
@@ -23,6 +20,11 @@ def publish(src: str, out_stem: str) -> Tuple[str, str]:
     """Writes ``<out_stem>-<sha256[:8]>.pth`` (atomically) holding only the
     state dict (and a little metadata) of ``src``; returns (path, full
     sha256), re-read from disk."""
+    # imported on use (torch and what imports it): keeps `--help` fast
+    import torch
+
+    from cgnet_mm.utils.checkpoint import safe_load
+    from cgnet_mm.utils.zoo import sha256_of
     check_writable(f'{out_stem}.pth')
     ckpt = safe_load(src, map_location='cpu')
     state = ckpt.get('state_dict', ckpt)

@@ -6,11 +6,8 @@ config's ms+flip ``tta_pipeline``.
 import argparse
 from typing import Optional, Sequence
 
-from cgnet_mm.tools.checks import (CheckError, add_runner_args,
-                                   check_checkpoint, check_data,
-                                   runner_config)
-from cgnet_mm.tools.dist import build_runner
-from cgnet_mm.utils import cli
+from cgnet_mm.tools.args import add_runner_args, runner_config
+from cgnet_mm.utils import CheckError, cli
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -29,6 +26,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def build_test_config(args: argparse.Namespace):
     """The checked config the runner will test with."""
+    # imported on use (torch, mmengine, mmseg): keeps `--help` fast
+    from cgnet_mm.datasets import check_data
+    from cgnet_mm.utils.config import check_checkpoint
     cfg = runner_config(args)
     check_checkpoint(cfg, args.checkpoint)
     check_data(cfg, ('test_dataloader', ))
@@ -53,6 +53,7 @@ def build_test_config(args: argparse.Namespace):
 @cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    from cgnet_mm.tools.dist import build_runner
     cfg = build_test_config(args)
     build_runner(cfg).test()
 

@@ -9,11 +9,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from cgnet_mm.engine import enable_fast_training
-from cgnet_mm.tools.checks import (add_runner_args, check_amp,
-                                   check_checkpoint, check_data,
-                                   runner_config)
-from cgnet_mm.tools.dist import build_runner
+from cgnet_mm.tools.args import add_runner_args, check_amp, runner_config
 from cgnet_mm.utils import cli
 
 
@@ -37,6 +33,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def build_train_config(args: argparse.Namespace):
     """The checked config the runner will train with."""
+    # imported on use (torch, mmengine, mmseg): keeps `--help` fast
+    from cgnet_mm.datasets import check_data
+    from cgnet_mm.engine import enable_fast_training
+    from cgnet_mm.utils.config import check_checkpoint
     cfg = runner_config(args)
     if args.amp:
         check_amp()
@@ -50,13 +50,14 @@ def build_train_config(args: argparse.Namespace):
     cfg.resume = args.resume
     check_data(cfg, ('train_dataloader', 'val_dataloader'))
     if cfg.get('load_from'):
-        check_checkpoint(cfg, cfg.load_from)
+        check_checkpoint(cfg, cfg.load_from, cfg.get('load_partial', False))
     return cfg
 
 
 @cli
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
+    from cgnet_mm.tools.dist import build_runner
     cfg = build_train_config(args)
     build_runner(cfg).train()
 

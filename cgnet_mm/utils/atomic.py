@@ -8,14 +8,24 @@ leaves an existing target untouched. A process killed outright (SIGKILL,
 power loss) cannot clean up; its temporary file is named
 ``.<target name>.<pid>-<random>.part<ext>``, and the next write of the same
 target removes such leftovers whose process is gone.
+
+:func:`atomic_paths` does the same for files that only work together (an
+OpenVINO ``.xml`` and its ``.bin``). No rename switches two fixed names at
+once, so the switch is journalled: the new files are written to temporary
+names, then one small journal naming them is renamed into place (the
+commit), then each file is renamed over its target and the journal
+removed. A writer killed before the commit leaves the old files; one
+killed after it leaves a journal that :func:`current_paths` follows to the
+new files and that the next write of the same files completes.
 """
 import glob
+import json
 import os
 import os.path as osp
 import shutil
 import tempfile
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, List, Tuple
 
 from .errors import UserError
 
@@ -102,6 +112,24 @@ def _fsync(path: str, directory: bool = False) -> None:
         os.close(fd)
 
 
+def _new_temp(path: str) -> str:
+    """An empty temporary file beside ``path``, named as
+    :func:`remove_stale_temps` expects."""
+    stem, ext = osp.splitext(osp.basename(path))
+    fd, temp = tempfile.mkstemp(prefix=f'.{stem}{ext}.{os.getpid()}-',
+                                suffix=f'.part{ext}', dir=osp.dirname(path))
+    os.close(fd)
+    return temp
+
+
+def _seal(temp: str, path: str) -> None:
+    """Gives the written ``temp`` ``path``'s permissions and syncs it."""
+    if not osp.isfile(temp):
+        raise FileNotFoundError(f'the writer of {path!r} left no file')
+    os.chmod(temp, _mode_for(path))
+    _fsync(temp)
+
+
 @contextmanager
 def atomic_path(path: str) -> Iterator[str]:
     """Yields a temporary path beside ``path`` (same extension, for writers
@@ -114,16 +142,10 @@ def atomic_path(path: str) -> Iterator[str]:
     """
     path = check_writable(path)
     remove_stale_temps(path)
-    stem, ext = osp.splitext(osp.basename(path))
-    fd, temp = tempfile.mkstemp(prefix=f'.{stem}{ext}.{os.getpid()}-',
-                                suffix=f'.part{ext}', dir=osp.dirname(path))
-    os.close(fd)
+    temp = _new_temp(path)
     try:
         yield temp
-        if not osp.isfile(temp):
-            raise FileNotFoundError(f'the writer of {path!r} left no file')
-        os.chmod(temp, _mode_for(path))
-        _fsync(temp)
+        _seal(temp, path)
         os.replace(temp, path)
         _fsync(osp.dirname(path), directory=True)
     finally:
@@ -154,3 +176,99 @@ def copy_file(src: str, dst: str) -> str:
     with atomic_path(dst) as temp:
         shutil.copyfile(src, temp)
     return dst
+
+
+def _journal(paths: Tuple[str, ...]) -> str:
+    """The journal of a switch of ``paths``, beside the first of them."""
+    return osp.join(osp.dirname(paths[0]),
+                    f'.{osp.basename(paths[0])}.switch')
+
+
+def _pending(paths: Tuple[str, ...]) -> List[Tuple[str, str]]:
+    """(temporary, target) of each file of a committed, unfinished switch
+    of ``paths`` (none without a journal)."""
+    try:
+        with open(_journal(paths)) as f:
+            names = json.load(f)
+    except FileNotFoundError:
+        return []
+    folder = osp.dirname(paths[0])
+    return [(osp.join(folder, temp), osp.join(folder, target))
+            for temp, target in names]
+
+
+def _finish_switch(paths: Tuple[str, ...]) -> None:
+    """Renames what a committed switch of ``paths`` has left (its writer
+    was killed) and removes its journal."""
+    pending = _pending(paths)
+    if not pending:
+        return
+    folder = osp.dirname(paths[0])
+    for temp, target in pending:
+        if osp.lexists(temp):
+            os.replace(temp, target)
+    _fsync(folder, directory=True)
+    os.remove(_journal(paths))
+    _fsync(folder, directory=True)
+
+
+def _absolute(paths: Tuple[str, ...]) -> Tuple[str, ...]:
+    """``paths`` made absolute; one folder, so one journal and renames
+    that never cross file systems."""
+    paths = tuple(osp.abspath(osp.expanduser(p)) for p in paths)
+    if len(set(paths)) != len(paths) or \
+            len({osp.dirname(p) for p in paths}) != 1:
+        raise ValueError(f'{paths}: files written together must be '
+                         'different files in one folder')
+    return paths
+
+
+def current_paths(*paths: str) -> Tuple[str, ...]:
+    """Where the files last written together by :func:`atomic_paths` are
+    to be read: ``paths``, except that after a writer killed during its
+    switch the files it had not renamed yet are read from their temporary
+    names. Reads only, so it works in a read-only folder."""
+    paths = _absolute(paths)
+    newer = {target: temp for temp, target in _pending(paths)
+             if osp.lexists(temp)}
+    return tuple(newer.get(path, path) for path in paths)
+
+
+@contextmanager
+def atomic_paths(*paths: str) -> Iterator[Tuple[str, ...]]:
+    """:func:`atomic_path` for files that belong together (one folder):
+    yields a temporary path for each; on a clean exit all of them replace
+    ``paths`` in one journalled switch (module docstring), so a kill at
+    any instant leaves the old files or the new ones, as
+    :func:`current_paths` finds them. A switch an earlier, killed writer
+    left unfinished is completed first.
+
+    Raises:
+        UnwritableError: the folder cannot be created or written.
+        FileNotFoundError: the writer left no file at a temporary path.
+    """
+    if len(paths) == 1:
+        with atomic_path(paths[0]) as temp:
+            yield (temp, )
+        return
+    paths = tuple(check_writable(p) for p in _absolute(paths))
+    _finish_switch(paths)
+    temps: List[str] = []
+    committed = False
+    try:
+        for path in paths:
+            remove_stale_temps(path)
+            temps.append(_new_temp(path))
+        yield tuple(temps)
+        for temp, path in zip(temps, paths):
+            _seal(temp, path)
+        names = [[osp.basename(t), osp.basename(p)]
+                 for t, p in zip(temps, paths)]
+        write_text(_journal(paths), json.dumps(names))  # the commit
+        committed = True
+        _finish_switch(paths)
+    finally:
+        if not committed:
+            for temp in temps:
+                if osp.lexists(temp):
+                    os.remove(temp)

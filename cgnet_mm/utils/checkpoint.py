@@ -3,9 +3,12 @@
 torch now unpickles with ``weights_only=True`` by default, which mmengine
 0.10.7 does not expect: its runner checkpoints hold ``HistoryBuffer`` objects
 and numpy arrays, so ``--resume`` and ``mim test`` die with UnpicklingError.
-Importing :mod:`cgnet_mm` replaces mmengine's local and HTTP checkpoint
-loaders with ones that stay in torch's weights-only mode and allow exactly
-the types these checkpoints contain. A file that asks for anything else (a
+Importing this module (every cgnet_mm model, dataset, hook and tool does)
+replaces mmengine's checkpoint loaders for local paths, URLs and the
+``torchvision://``, ``open-mmlab://`` and ``mmcls://`` names with ones that
+stay in torch's weights-only mode and allow exactly the types these
+checkpoints contain (:func:`install`, :func:`restore`; opt out with the
+environment variable ``CGNET_MM_SAFE_LOADERS=0``). A file that asks for anything else (a
 function to call, say) is refused before any of its code runs. Zoo files
 (known to the index, or named ``<name>-<sha256 prefix>.pth``) are checked
 against their hash first.
@@ -16,15 +19,16 @@ import os.path as osp
 import pickle
 import re
 import struct
-from typing import Any, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import checkpoint as ckpt_utils
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .errors import UserError
-from .zoo import cached_download, verify
+from .zoo import cached_download, discard, verify
 
 
 class UnsafeCheckpointError(UserError, pickle.UnpicklingError):
@@ -161,17 +165,35 @@ def safe_load(filename: str, map_location=None) -> Any:
                 f'a torch checkpoint ({err})') from None
 
 
-@CheckpointLoader.register_scheme(prefixes='', force=True)
+_PRELOADED: Dict[tuple, Any] = {}
+
+
+def _stamp(path: str) -> tuple:
+    stat = os.stat(path)
+    return osp.realpath(path), stat.st_size, stat.st_mtime_ns
+
+
+def preload(path: str, checkpoint: Any) -> None:
+    """Hands ``checkpoint``, just read from ``path`` (on the CPU) by a
+    check, to the next :func:`load_from_local` of the unchanged file, so
+    that a check and the load after it unpickle the file once. Holds one
+    checkpoint at a time."""
+    _PRELOADED.clear()
+    _PRELOADED[_stamp(path)] = checkpoint
+
+
 def load_from_local(filename: str, map_location=None) -> Any:
     """mmengine's loader for local paths, made safe (see :func:`safe_load`)
     and hash-checked for zoo files."""
-    if osp.isfile(osp.expanduser(filename)):
-        verify(osp.expanduser(filename))
+    path = osp.expanduser(filename)
+    if osp.isfile(path):
+        handed = _PRELOADED.pop(_stamp(path), None)
+        if handed is not None and map_location in (None, 'cpu'):
+            return handed
+        verify(path)
     return safe_load(filename, map_location)
 
 
-@CheckpointLoader.register_scheme(prefixes=('http://', 'https://'),
-                                  force=True)
 def load_from_http(filename: str, map_location=None) -> Any:
     """Downloads ``filename`` once into torch's hub cache, verifies it and
     loads it safely (mmengine's own loader unpickles URLs with code
@@ -180,5 +202,81 @@ def load_from_http(filename: str, map_location=None) -> Any:
     try:
         return safe_load(path, map_location)
     except (UnsafeCheckpointError, CorruptCheckpointError):
-        os.remove(path)
+        discard(path)
         raise
+
+
+def resolve_model_name(filename: str) -> str:
+    """The URL (or, for some ``open-mmlab://`` names, the file under
+    mmengine's home) that a ``torchvision://``, ``modelzoo://``,
+    ``open-mmlab://``, ``openmmlab://`` or ``mmcls://`` name stands for,
+    from mmengine's own tables."""
+    scheme, name = filename.split('://', 1)
+    if scheme in ('torchvision', 'modelzoo'):
+        table = ckpt_utils.get_torchvision_models()
+    elif scheme == 'mmcls':
+        table = ckpt_utils.get_mmcls_models()
+    else:
+        table = ckpt_utils.get_external_models()
+        name = ckpt_utils.get_deprecated_model_names().get(name, name)
+    if name not in table:
+        raise MissingCheckpointError(
+            f'{filename!r}: mmengine knows no {scheme}:// model {name!r}; '
+            'check the name, or give a URL or a local file')
+    target = table[name]
+    if target.startswith(('http://', 'https://')):
+        return target
+    return osp.join(ckpt_utils._get_mmengine_home(), target)
+
+
+def load_from_model_name(filename: str, map_location=None) -> Any:
+    """``torchvision://``, ``open-mmlab://`` and ``mmcls://`` names, loaded
+    like any URL or local file (mmengine's loaders for them skip both the
+    hash check and weights-only unpickling)."""
+    target = resolve_model_name(filename)
+    loader = load_from_http if '://' in target else load_from_local
+    checkpoint = loader(target, map_location)
+    if filename.startswith('mmcls://'):  # its backbone, as mmengine does
+        checkpoint = ckpt_utils._process_mmcls_checkpoint(checkpoint)
+    return checkpoint
+
+
+SCHEMES = {
+    '': load_from_local,
+    'http://': load_from_http,
+    'https://': load_from_http,
+    'torchvision://': load_from_model_name,
+    'modelzoo://': load_from_model_name,
+    'open-mmlab://': load_from_model_name,
+    'openmmlab://': load_from_model_name,
+    'mmcls://': load_from_model_name,
+}
+_REPLACED: Dict[str, Callable] = {}
+# set to 0 to keep mmengine's own loaders when cgnet_mm is imported
+INSTALL_ENV = 'CGNET_MM_SAFE_LOADERS'
+
+
+def install() -> None:
+    """Puts cgnet_mm's loaders in place of mmengine's for every scheme in
+    :data:`SCHEMES`; :func:`restore` undoes it. Done when this module is
+    imported (that is, whenever a cgnet_mm model, dataset, hook or tool is
+    used) unless the environment sets ``CGNET_MM_SAFE_LOADERS=0``."""
+    for prefix, loader in SCHEMES.items():
+        current = CheckpointLoader._schemes.get(prefix)
+        if current is not loader:
+            _REPLACED.setdefault(prefix, current)
+            CheckpointLoader.register_scheme(prefix, loader, force=True)
+
+
+def restore() -> None:
+    """Gives mmengine back the loaders :func:`install` replaced."""
+    for prefix, loader in _REPLACED.items():
+        if loader is None:
+            CheckpointLoader._schemes.pop(prefix, None)
+        else:
+            CheckpointLoader.register_scheme(prefix, loader, force=True)
+    _REPLACED.clear()
+
+
+if os.environ.get(INSTALL_ENV, '1') != '0':
+    install()

@@ -20,6 +20,11 @@ class BadValueError(UserError, ValueError):
     """A config or argument value of the wrong kind or out of range."""
 
 
+class CheckError(UserError, ValueError):
+    """Bad user input found by an up-front check; the message says what is
+    wrong and how to fix it."""
+
+
 class ErrorExit(SystemExit):
     """Exit with :data:`EXIT_STATUS` after the ``error:`` line was printed;
     ``str()`` is that line."""

@@ -7,16 +7,15 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
 
-
+@pytest.mark.slow
 def test_cpu_latency_writes_json_and_table(tmp_path, monkeypatch):
     out = tmp_path / 'lat.json'
     monkeypatch.setattr(sys, 'argv', [
         'cpu_latency.py', '--sizes', '48x64', '--warmup', '1', '--repeat',
         '2', '--paths', 'cgnet_mm_bn_folded_fp32', 'cgnet_mm_fast_fp32',
         '--camvid', str(tmp_path / 'no_camvid'), '--out', str(out)])
-    runpy.run_path(f'{REPO}/benchmarks/cpu_latency.py', run_name='__main__')
+    runpy.run_module('benchmarks.cpu_latency', run_name='__main__')
     report = json.loads(out.read_text())
     paths = report['results'][0]['paths']
     assert list(paths) == ['mmseg_eager_fp32', 'cgnet_mm_eager_fp32',
@@ -38,7 +37,7 @@ def run_script(tmp_path, monkeypatch, *args) -> dict:
         'cpu_latency.py', '--sizes', '48x64', '--warmup', '1', '--repeat',
         '1', '--camvid', str(tmp_path / 'no_camvid'), '--out', str(out),
         *args])
-    runpy.run_path(f'{REPO}/benchmarks/cpu_latency.py', run_name='__main__')
+    runpy.run_module('benchmarks.cpu_latency', run_name='__main__')
     return json.loads(out.read_text())
 
 
@@ -60,6 +59,7 @@ def test_openvino_rows_skipped_with_reason(tmp_path, monkeypatch):
         (tmp_path / 'lat.md').read_text()
 
 
+@pytest.mark.slow
 def test_openvino_rows_and_throughput(tmp_path, monkeypatch):
     pytest.importorskip('openvino', reason='openvino not installed '
                         '(openvino extra)')

@@ -4,16 +4,17 @@ import json
 import runpy
 import sys
 
-from tests.conftest import REPO
+import pytest
 
 
+@pytest.mark.slow
 def test_family_writes_json_and_table(tmp_path, monkeypatch):
     out = tmp_path / 'family.json'
     monkeypatch.setattr(sys, 'argv', [
         'family.py', '--sizes', '136x160', '--modes', 'eager', '--warmup',
         '1', '--repeat', '2', '--camvid', str(tmp_path / 'no_camvid'),
         '--out', str(out)])
-    runpy.run_path(f'{REPO}/benchmarks/family.py', run_name='__main__')
+    runpy.run_module('benchmarks.family', run_name='__main__')
     report = json.loads(out.read_text())
     models = report['models']
     assert set(models) >= {'CGNet (M3N21)', 'SGCPNet'}

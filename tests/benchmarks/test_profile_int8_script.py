@@ -5,17 +5,19 @@ import json
 import runpy
 import sys
 
+import pytest
+
 from cgnet_mm.deploy.openvino_export import missing_packages
-from tests.conftest import REPO
 
 
+@pytest.mark.slow
 def test_profile_int8_writes_json_and_tables(tmp_path, monkeypatch):
     out = tmp_path / 'profile.json'
     monkeypatch.setattr(sys, 'argv', [
         'profile_int8.py', '--size', '64x128', '--repeat', '1',
         '--top', '1000', '--calibration', str(tmp_path / 'no_images'),
         '--out', str(out)])
-    runpy.run_path(f'{REPO}/benchmarks/profile_int8.py', run_name='__main__')
+    runpy.run_module('benchmarks.profile_int8', run_name='__main__')
     report = json.loads(out.read_text())
     assert report['size'] == [64, 128]
     assert report['calibration'] == 'bundled scene'

@@ -7,14 +7,15 @@ import sys
 
 import pytest
 
-from tests.conftest import CONFIGS, REPO, TINY_CAMVID_CHILD, make_camvid
+from tests.helpers import CONFIGS, make_camvid, tiny_camvid_config
 
 
+@pytest.mark.slow
 def test_train_speed_writes_rows_for_both_allocators(tmp_path, monkeypatch):
     root = make_camvid(str(tmp_path / 'camvid'), per_split=4, size=(48, 64))
     config = tmp_path / 'tiny.py'
-    config.write_text(TINY_CAMVID_CHILD.format(
-        base=osp.join(CONFIGS, 'cgnet_360x360_4k_camvid_cpu.py'), root=root)
+    config.write_text(tiny_camvid_config(
+        osp.join(CONFIGS, 'cgnet_360x360_4k_camvid_cpu.py'), root)
         + "model = dict(data_preprocessor=dict(size=crop_size),\n"
           "             backbone=dict(num_blocks=(1, 1)))\n")
     readme = tmp_path / 'README.md'
@@ -26,7 +27,7 @@ def test_train_speed_writes_rows_for_both_allocators(tmp_path, monkeypatch):
         '--paths', 'mmseg_eager', 'cgnet_mm_fast', '--workers', '1',
         '--warmup', '1', '--rounds', '2', '--steps', '1', '--out', str(out),
         '--update-readme', str(readme)])
-    runpy.run_path(f'{REPO}/benchmarks/train_speed.py', run_name='__main__')
+    runpy.run_module('benchmarks.train_speed', run_name='__main__')
     report = json.loads(out.read_text())
     rows = {(r['path'], r['malloc']): r for r in report['results']}
     assert set(rows) == {(p, m) for p in ('mmseg_eager', 'cgnet_mm_fast')
@@ -48,7 +49,7 @@ def test_train_speed_needs_the_baseline_path(capsys, monkeypatch):
     monkeypatch.setattr(sys, 'argv',
                         ['train_speed.py', '--paths', 'cgnet_mm_fast'])
     with pytest.raises(SystemExit):
-        runpy.run_path(f'{REPO}/benchmarks/train_speed.py',
+        runpy.run_module('benchmarks.train_speed',
                        run_name='__main__')
     assert '--paths must include the baseline mmseg_eager' in (
         capsys.readouterr().err)

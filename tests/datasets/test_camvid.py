@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmseg.registry import DATASETS
 
 from cgnet_mm.datasets import CamVidDataset, DatasetFileError
-from tests.conftest import CONFIGS, make_camvid, shared_or_skip
+from tests.helpers import CONFIGS, make_camvid, shared_or_skip
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
 

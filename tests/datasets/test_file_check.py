@@ -8,7 +8,7 @@ import pytest
 
 from cgnet_mm.datasets import (CamVidDataset, CityscapesDataset,
                                DatasetFileError, file_check)
-from tests.conftest import shared_or_skip
+from tests.helpers import shared_or_skip
 
 
 def build(root, **kwargs):

@@ -9,7 +9,7 @@ from mmengine.config import Config
 
 from cgnet_mm.datasets import CachedLoading, cache_loading
 from cgnet_mm.registry import DATASETS
-from tests.conftest import CONFIGS, make_camvid
+from tests.helpers import CONFIGS, make_camvid
 
 PIPELINE = Config.fromfile(
     f'{CONFIGS}/cgnet_360x360_47k_camvid_trainval.py').train_pipeline

@@ -6,9 +6,10 @@ from mmengine.config import Config
 from cgnet_mm.apis import build_segmentor, shipped_checkpoint
 from cgnet_mm.deploy import ExportableSegmentor, FastSegmentor
 from cgnet_mm.deploy.accuracy import camvid_miou
-from tests.conftest import shared_or_skip
+from tests.helpers import shared_or_skip
 
 
+@pytest.mark.slow
 def test_int8_val_miou_within_0_3_of_fp32():
     root = shared_or_skip('data', 'camvid')
     pytest.importorskip('torchao', reason='torchao not installed')

@@ -11,7 +11,7 @@ from cgnet_mm.deploy import (ExportableSegmentor, ExportError, FastPathError,
                              FastSegmentor)
 from cgnet_mm.deploy.fast import calibration_images
 from cgnet_mm.deploy.onnx_export import real_looking_input
-from cgnet_mm.deploy.pt2_export import check_figures
+from cgnet_mm.deploy.verify import check_figures
 from cgnet_mm.tools.demo import main as demo_cli
 from cgnet_mm.tools.export import main as export_cli
 
@@ -28,6 +28,7 @@ def int8():
     return init_segmentor(fast='int8')
 
 
+@pytest.mark.slow
 def test_fast_fp32_equals_eager(shipped):
     fast = FastSegmentor(shipped, 'fp32')
     image = real_looking_input((64, 96))
@@ -38,6 +39,7 @@ def test_fast_fp32_equals_eager(shipped):
     assert (out - ref).abs().max() <= 1e-4
 
 
+@pytest.mark.slow
 def test_int8_argmax_agreement_on_fixed_input(shipped, int8):
     image = real_looking_input((360, 480))  # the bundled photo, resized
     with torch.no_grad():
@@ -51,6 +53,7 @@ def test_int8_argmax_agreement_on_fixed_input(shipped, int8):
     assert (out - ref).abs().max() > 1e-3
 
 
+@pytest.mark.slow
 def test_api_and_segment_with_int8(int8):
     assert int8.dataset_meta['classes'][0] == 'Sky'
     assert int8.smallest_side == 9  # CGNet's deepest stride is 8
@@ -60,6 +63,7 @@ def test_api_and_segment_with_int8(int8):
     assert (label == reference).mean() >= 0.97
 
 
+@pytest.mark.slow
 def test_export_int8_package(tmp_path, capsys, shipped):
     pytest.importorskip('torchao', reason='torchao not installed')
     config, ckpt = shipped_checkpoint()

@@ -8,7 +8,7 @@ from mmseg.registry import MODELS
 from cgnet_mm.deploy import ExportableSegmentor
 from cgnet_mm.deploy.fuse import (fold_batchnorm, fold_bgr_to_rgb,
                                   pools_as_convs)
-from tests.conftest import CONFIGS, randomize
+from tests.helpers import CONFIGS, randomize
 
 
 def _model():

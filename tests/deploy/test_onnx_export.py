@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
 
-from tests.conftest import CONFIGS
+from tests.helpers import CONFIGS
 
 onnx = pytest.importorskip('onnx', reason='onnx not installed (deploy extra)')
 ort = pytest.importorskip('onnxruntime',
@@ -48,6 +48,7 @@ def test_wrapper_cannot_enter_training_mode(segmentor):
     assert not any(m.training for m in wrapper.modules())
 
 
+@pytest.mark.slow
 def test_dynamic_export_verified_and_annotated(segmentor, tmp_path):
     out = tmp_path / 'cgnet.onnx'
     result = export_onnx(segmentor, str(out), (72, 96), dynamic=True,
@@ -74,6 +75,7 @@ class _Drifting(ExportableSegmentor):
         return super().forward(image) + float(type(self).calls)
 
 
+@pytest.mark.slow
 def test_disagreeing_export_is_refused(segmentor, tmp_path):
     out = tmp_path / 'bad.onnx'
     with pytest.raises(ExportError, match=r'max abs logit difference .* '
@@ -99,6 +101,7 @@ def test_cli_bad_shape(segmentor, tmp_path):
                     '--shape', '0', '360'])
 
 
+@pytest.mark.slow
 def test_cli_exports(segmentor, tmp_path, capsys):
     ckpt = tmp_path / 'w.pth'
     torch.save({'state_dict': segmentor.state_dict()}, ckpt)

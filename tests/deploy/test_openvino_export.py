@@ -21,10 +21,12 @@ ov = pytest.importorskip('openvino', reason='openvino not installed '
 pytest.importorskip('nncf', reason='nncf not installed (openvino extra)')
 
 from cgnet_mm.deploy.openvino_export import (  # noqa: E402
-    OpenVINOSegmentor, compile_model, export_openvino, load_ir,
-    read_metadata)
-from cgnet_mm.deploy.onnx_export import real_looking_input  # noqa: E402
+    RT_INFO_SECTION, OpenVINOSegmentor, bin_path, compile_model,
+    export_openvino, load_ir, read_metadata)
+from cgnet_mm.deploy.verify import (real_looking_input,  # noqa: E402
+                                    write_verified)
 from cgnet_mm.tools.export import main as export_cli  # noqa: E402
+from tests.utils.slow_writer import killed_after_renames  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -38,6 +40,7 @@ def ops(xml) -> set:
         str(xml)).get_ops()}
 
 
+@pytest.mark.slow
 def test_fp32_dynamic_ir_equals_torch_and_carries_metadata(shipped,
                                                            tmp_path):
     _, _, model = shipped
@@ -65,6 +68,7 @@ def test_fp32_dynamic_ir_equals_torch_and_carries_metadata(shipped,
         assert (logits - wrapper(image)).abs().max() <= 1e-4
 
 
+@pytest.mark.slow
 def test_ir_without_resize_and_flip(shipped, tmp_path, capsys):
     config, ckpt, model = shipped
     out = tmp_path / 'lowres.xml'
@@ -89,6 +93,7 @@ def test_ir_without_resize_and_flip(shipped, tmp_path, capsys):
         assert (logits - ref).abs().max() <= 1e-4
 
 
+@pytest.mark.slow
 def test_wrapper_without_resize_is_checked_at_the_input_size(shipped,
                                                              tmp_path):
     _, _, model = shipped
@@ -111,6 +116,7 @@ def test_load_ir_refuses_missing_and_foreign_irs(tmp_path):
         load_ir(str(foreign))
 
 
+@pytest.mark.slow
 def test_int8_cli_with_calibration_folder(shipped, tmp_path, capsys):
     config, ckpt, _ = shipped
     folder = tmp_path / 'calibration'
@@ -145,6 +151,7 @@ class _Drifting(ExportableSegmentor):
         return super().forward(image) + float(type(self).calls)
 
 
+@pytest.mark.slow
 def test_disagreeing_ir_is_refused_and_old_files_kept(shipped, tmp_path):
     _, _, model = shipped
     out = tmp_path / 'bad.xml'
@@ -158,3 +165,42 @@ def test_disagreeing_ir_is_refused_and_old_files_kept(shipped, tmp_path):
     assert out.read_text() == 'old xml'
     assert (tmp_path / 'bad.bin').read_text() == 'old bin'
     assert sorted(os.listdir(tmp_path)) == ['bad.bin', 'bad.xml']
+
+
+def tiny_ir(folder, scale: float, shift: float) -> str:
+    """An IR computing ``image * scale + shift`` (one constant for an old
+    IR, two for a new one, so an old .xml reading a new .bin gives neither
+    result), with the metadata :func:`load_ir` needs; returns its .xml."""
+    image = ov.opset13.parameter([1, 3, 4, 4], ov.Type.f32)
+    consts = [ov.opset13.constant(np.full((1, 3, 1, 1), v, np.float32))
+              for v in (scale, shift) if v]
+    node = image
+    for const, op in zip(consts, (ov.opset13.multiply, ov.opset13.add)
+                         if scale else (ov.opset13.add, )):
+        node = op(node, const)
+    model = ov.Model([node], [image])
+    model.set_rt_info('false', [RT_INFO_SECTION, 'align_corners'])
+    folder.mkdir()
+    xml = str(folder / 'm.xml')
+    ov.save_model(model, xml, compress_to_fp16=False)
+    return xml
+
+
+@pytest.mark.parametrize('renames', [0, 1, 2, 3])
+def test_ir_replaced_by_an_export_killed_at_each_rename(tmp_path, renames):
+    out = str(tmp_path / 'out' / 'm.xml')
+    passed = dict(max_abs_diff=0.0, argmax_agreement=1.0)
+
+    def write(xml):
+        write_verified({xml: out, bin_path(xml): bin_path(out)}, passed,
+                       'fp32')
+
+    write(tiny_ir(tmp_path / 'old', 0, 1))
+    assert killed_after_renames(
+        renames, lambda: write(tiny_ir(tmp_path / 'new', 2, 3)))
+    image = real_looking_input((4, 4))
+    expected = image + 1 if renames == 0 else image * 2 + 3
+    assert torch.equal(load_ir(out)(image), expected)
+    write(tiny_ir(tmp_path / 'later', 0, 5))
+    assert torch.equal(load_ir(out)(image), image + 5)
+    assert sorted(os.listdir(tmp_path / 'out')) == ['m.bin', 'm.xml']

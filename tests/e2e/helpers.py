@@ -9,42 +9,18 @@ import subprocess
 import time
 from typing import Optional
 
-from tests.conftest import CONFIGS
+from tests.helpers import CONFIGS, TINY_CITYSCAPES_TEST, tiny_train_config
 
-# A Cityscapes config cut to 64x64 crops, checkpoints every 2 iterations
-# and a fixed seed; {base}, {backbone} (CGNet: one CG block per stage),
-# {imports}, {workers} and {hooks} vary per test.
-TINY = """
-_base_ = [{base!r}]
+# What the e2e runs add to tiny_train_config and TINY_CITYSCAPES_TEST:
+# cgnet_mm and {imports} imported, the model at the 64x64 crop ({backbone}
+# varies per test), validation as the test, checkpoints every 2 iterations,
+# the {hooks} and a fixed seed.
+E2E_PART = """
 custom_imports = dict(imports=['cgnet_mm'{imports}],
                       allow_failed_imports=False)
-data_root = {root!r}
-crop_size = (64, 64)
 model = dict(data_preprocessor=dict(size=crop_size),
              backbone=dict({backbone}))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(128, 64), ratio_range=(0.5, 2.0),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(128, 64), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
-train_dataloader = dict(batch_size={batch}, num_workers={workers},
-                        persistent_workers=False,
-                        dataset=dict(data_root=data_root,
-                                     pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, persistent_workers=False,
-                      dataset=dict(data_root=data_root,
-                                   pipeline=test_pipeline))
-test_dataloader = val_dataloader
+val_dataloader = test_dataloader
 train_cfg = dict(max_iters=400, val_interval=1000)
 default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=100),
                      logger=dict(interval=1))
@@ -55,14 +31,15 @@ randomness = dict(seed=0)
 
 def write_tiny_config(path, root, workers=0, batch=2, imports=(),
                       hooks=(), base: Optional[str] = None) -> str:
-    """The tiny config at ``path``, derived from the Cityscapes config
-    ``base`` (default: CGNet's recipe, cut to one CG block per stage)."""
+    """A Cityscapes config cut to 64x64 crops of the tiny set at ``root``,
+    at ``path``, derived from the Cityscapes config ``base`` (default:
+    CGNet's recipe, cut to one CG block per stage)."""
     backbone = '' if base else 'num_blocks=(1, 1)'
-    text = TINY.format(
-        base=base or osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py'),
-        backbone=backbone, root=root, workers=workers, batch=batch,
-        imports=''.join(f', {name!r}' for name in imports),
-        hooks=[dict(type=hook) for hook in hooks])
+    base = base or osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py')
+    text = tiny_train_config(base, root, (64, 64), (128, 64), batch,
+                             workers) + TINY_CITYSCAPES_TEST + E2E_PART.format(
+        backbone=backbone, hooks=[dict(type=hook) for hook in hooks],
+        imports=''.join(f', {name!r}' for name in imports))
     with open(path, 'w') as f:
         f.write(text)
     return str(path)

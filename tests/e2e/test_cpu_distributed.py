@@ -8,9 +8,9 @@ from collections import defaultdict
 
 import pytest
 
-from tests.conftest import REPO, make_cityscapes
-from tests.e2e.helpers import free_port, run_ok, train_then_kill, \
-    write_tiny_config
+from tests.e2e.helpers import (free_port, run_ok, train_then_kill,
+                               write_tiny_config)
+from tests.helpers import REPO, make_cityscapes
 
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
 # Records, per rank, the images of every training iteration and every
@@ -41,8 +41,9 @@ class RecordRanks(Hook):
         self._write(runner, 'saved', str(checkpoint['meta']['iter']))
 '''
 
-pytestmark = pytest.mark.skipif(not osp.exists(MIM),
-                                reason=f'{MIM} not installed')
+pytestmark = [pytest.mark.e2e, pytest.mark.slow,
+              pytest.mark.skipif(not osp.exists(MIM),
+                                 reason=f'{MIM} not installed')]
 
 
 def _seen(work, rank):

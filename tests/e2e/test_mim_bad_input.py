@@ -7,9 +7,11 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, record_bad_input
+from tests.helpers import REPO, record_bad_input
 
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.bad_input

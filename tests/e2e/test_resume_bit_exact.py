@@ -7,9 +7,11 @@ import sys
 import pytest
 import torch
 
-from cgnet_mm.utils import safe_load
-from tests.conftest import make_cityscapes
+from cgnet_mm.utils.checkpoint import safe_load
 from tests.e2e.helpers import run_ok, train_then_kill, write_tiny_config
+from tests.helpers import make_cityscapes
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _tensors(path):

@@ -11,8 +11,7 @@ from mmengine.hooks import Hook
 
 from cgnet_mm.engine import enable_fast_training, to_channels_last
 from cgnet_mm.tools.train import build_train_config, parse_args
-from tests.conftest import CONFIGS, make_camvid
-from tests.conftest import TINY_CAMVID_CHILD as CHILD
+from tests.helpers import CONFIGS, make_camvid, tiny_camvid_config
 
 CPU_CONFIG = osp.join(CONFIGS, 'cgnet_360x360_4k_camvid_cpu.py')
 ITERS = 20
@@ -46,7 +45,7 @@ class _Recorder(Hook):
 def _train(tmp_path, fast: bool):
     root = make_camvid(str(tmp_path / 'camvid'), per_split=4, size=(48, 64))
     config = tmp_path / 'tiny_camvid.py'
-    config.write_text(CHILD.format(base=CPU_CONFIG, root=root))
+    config.write_text(tiny_camvid_config(CPU_CONFIG, root))
     argv = [str(config), '--work-dir',
             str(tmp_path / ('fast' if fast else 'eager')),
             '--cfg-options', 'randomness.seed=0',
@@ -67,6 +66,7 @@ def _train(tmp_path, fast: bool):
     return runner, recorder
 
 
+@pytest.mark.slow
 def test_fast_matches_eager_and_trains_every_parameter(tmp_path):
     _, eager = _train(tmp_path, fast=False)
     runner, fast = _train(tmp_path, fast=True)
@@ -110,7 +110,7 @@ def test_enable_fast_training_cpu_and_cuda():
 
 def test_cfg_option_equals_flag(tmp_path):
     config = tmp_path / 'tiny_camvid.py'
-    config.write_text(CHILD.format(base=CPU_CONFIG, root=make_camvid(
+    config.write_text(tiny_camvid_config(CPU_CONFIG, make_camvid(
         str(tmp_path / 'camvid'))))
     flag = build_train_config(parse_args([str(config), '--fast']))
     option = build_train_config(parse_args(

@@ -5,11 +5,12 @@ configs; its test file is a subclass naming the config and its figures.
 Checks: build from config (parameter count), a `cgnet-mm benchmark` row,
 decode-head output at the head's stride and logits at the input size, a
 gradient for every parameter, ONNX and OpenVINO (fp32, NNCF int8) export
-parity, the fast fp32 and int8 CPU paths, flip TTA, hash-checked loading
-from a URL, `mim train` / kill / `--resume` / `mim test`, and, for a family
-whose CamVid weights ship in the package, their hash and size against the
-zoo entry, offline use by zoo name and their val mIoU on the real CamVid
-(when ../shared has it).
+parity, the fast fp32 and int8 CPU paths, hash-checked loading from a URL,
+`mim train` / kill / `--resume` / `mim test`, and, for a family whose
+CamVid weights ship in the package (a zoo entry of its collection with its
+file there), their hash and size against the zoo entry, offline use by zoo
+name and their val mIoU on the real CamVid (when ../shared has it).
+mmseg's TTA runs once, for CGNet (tests/tools/test_tta_and_benchmark.py).
 """
 import hashlib
 import os.path as osp
@@ -18,10 +19,9 @@ from typing import Optional, Tuple
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner
-from mmseg.registry import DATASETS, MODELS
+from mmseg.registry import MODELS
 
 from cgnet_mm.apis import (DEMO_IMAGE, build_segmentor, init_segmentor,
                            segment, shipped_checkpoint)
@@ -30,55 +30,20 @@ from cgnet_mm.deploy import (ExportableSegmentor, FastSegmentor, export_onnx,
 from cgnet_mm.deploy.fast import FastPathError
 from cgnet_mm.deploy.onnx_export import real_looking_input
 from cgnet_mm.tools.benchmark import benchmark_config
-from cgnet_mm.utils.zoo import ZooError, find_model, sha256_of
-from tests.conftest import (CONFIGS, params_without_grad, randomize,
-                            serve_directory, shared_or_skip)
+from cgnet_mm.utils.zoo import ZooError, find_model, load_index, sha256_of
 from tests.e2e.mim_flow import needs_mim, train_kill_resume_test
-
-# a config, testing at the synthetic Cityscapes images' own size
-TTA_CHILD = """
-_base_ = [{base!r}]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(128, 64), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
-test_dataloader = dict(num_workers=0, persistent_workers=False,
-                       dataset=dict(data_root={root!r},
-                                    pipeline=test_pipeline))
-"""
-
-
-def tta_child_config(base: str, root: str, tmp_path) -> str:
-    """A child of ``base`` testing on the synthetic Cityscapes at ``root``."""
-    path = tmp_path / 'child.py'
-    path.write_text(TTA_CHILD.format(base=base, root=root))
-    return str(path)
-
-
-def first_batch(cfg: Config, pipeline) -> dict:
-    """The first test image through ``pipeline``, collated."""
-    ds_cfg = cfg.test_dataloader.dataset.copy()
-    ds_cfg.pipeline = pipeline
-    return pseudo_collate([DATASETS.build(ds_cfg)[0]])
-
-
-def seeded_model(cfg: Config, seed: int = 0) -> torch.nn.Module:
-    """The config's model with its own (seeded) initialisation, BN instead
-    of SyncBN, in eval mode: predictions vary over the image, so views of
-    TTA can disagree."""
-    torch.manual_seed(seed)
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    model.init_weights()
-    return model.eval()
+from tests.helpers import (CONFIGS, params_without_grad, randomize,
+                           seeded_model, serve_directory, shared_or_skip,
+                           shipped_zoo_names)
 
 
 class ModelTester:
     """Subclasses set ``config`` (a Cityscapes config in configs/), the
-    expected ``num_params`` and the decode head's ``output_stride``."""
+    family's zoo ``collection``, the expected ``num_params`` and the decode
+    head's ``output_stride``."""
 
     config: str
+    collection: str
     num_params: int
     output_stride: int = 8
     # > 128 per side: the dynamic int8 graph, exported on the calibration
@@ -95,9 +60,7 @@ class ModelTester:
     # a test module that already checks both fast paths on trained weights
     # (compiling a model costs minutes on 2 cores: not twice)
     fast_paths_checked_by: Optional[str] = None
-    # the family's CamVid weights shipped in the package (zoo name) and the
-    # largest file its issue allows, in MiB; None: none shipped yet
-    shipped: Optional[str] = None
+    # the largest file of shipped weights the family's issue allows, in MiB
     shipped_max_mib: float = 0.0
 
     def _skip_if_fast_paths_checked(self):
@@ -132,6 +95,7 @@ class ModelTester:
                               -(-size[1] // stride))
         assert logits.shape == (1, classes, *size)
 
+    @pytest.mark.slow
     def test_benchmark_row(self):
         """`cgnet-mm benchmark` takes the config: counts, memory, latency."""
         row = benchmark_config(self.config_path, shape=self.image_size,
@@ -148,6 +112,7 @@ class ModelTester:
             model, cfg.model.decode_head.num_classes)) == \
             sorted(self.no_grad_at_init)
 
+    @pytest.mark.slow
     def test_onnx_export_parity(self, segmentor, tmp_path):
         pytest.importorskip('onnxruntime', reason='onnxruntime not '
                             'installed (deploy extra)')
@@ -158,6 +123,7 @@ class ModelTester:
         assert figures['max_abs_diff'] <= 1e-4
         assert figures['argmax_agreement'] >= 0.999
 
+    @pytest.mark.slow
     @pytest.mark.parametrize('int8', [False, True], ids=['fp32', 'int8'])
     def test_openvino_export_parity(self, segmentor, tmp_path, int8):
         pytest.importorskip('openvino', reason='openvino not installed '
@@ -177,6 +143,7 @@ class ModelTester:
             assert figures['max_abs_diff'] <= 1e-4
             assert figures['argmax_agreement'] >= 0.999
 
+    @pytest.mark.slow
     def test_fast_fp32_equals_eager(self, segmentor):
         self._skip_if_fast_paths_checked()
         image = real_looking_input(self.image_size)
@@ -186,6 +153,7 @@ class ModelTester:
         assert out.shape == ref.shape
         assert (out - ref).abs().max() <= 1e-4
 
+    @pytest.mark.slow
     def test_fast_int8_is_quantized_and_close(self, segmentor):
         self._skip_if_fast_paths_checked()
         pytest.importorskip('torchao', reason='torchao not installed '
@@ -208,30 +176,6 @@ class ModelTester:
                                rf'{side} px for this model; this one is '
                                rf'{side - 1}x{self.image_size[1]}'):
                 fast(real_looking_input((side - 1, self.image_size[1])))
-
-    def test_flip_tta_averages_softmax_of_both_views(self, cityscapes,
-                                                     tmp_path):
-        cfg = Config.fromfile(
-            tta_child_config(self.config_path, cityscapes, tmp_path))
-        model = seeded_model(cfg)
-        tta = MODELS.build(dict(type='SegTTAModel', module=model))
-        flip_only = [step.copy() for step in cfg.tta_pipeline]
-        flip_only[1].transforms[0] = [
-            dict(type='Resize', scale_factor=1.0, keep_ratio=True)
-        ]
-        batch = first_batch(cfg, flip_only)
-        # one list per augmented view: [[no flip], [flip]]
-        views = [dict(inputs=batch['inputs'][i],
-                      data_samples=batch['data_samples'][i])
-                 for i in range(2)]
-        logits = [model.test_step(v)[0].seg_logits.data for v in views]
-        assert views[1]['data_samples'][0].metainfo['flip']
-        assert not views[0]['data_samples'][0].metainfo['flip']
-        # the flipped view's logits come back un-flipped, and they differ
-        assert not torch.allclose(logits[0], logits[1])
-        expected = (logits[0].softmax(0) + logits[1].softmax(0)).argmax(0)
-        pred = tta.test_step(batch)[0].pred_sem_seg.data[0]
-        assert torch.equal(pred, expected)
 
     def test_hash_checked_loading_from_url(self, segmentor, tmp_path,
                                            monkeypatch):
@@ -256,14 +200,21 @@ class ModelTester:
         assert all(torch.equal(v, ours[k])
                    for k, v in loaded.state_dict().items())
 
+    @pytest.mark.slow
+    @pytest.mark.e2e
     @needs_mim
     def test_mim_train_kill_resume_test(self, cityscapes, tmp_path):
         train_kill_resume_test(self.config_path, cityscapes, tmp_path)
 
     def _shipped_or_skip(self) -> str:
-        if self.shipped is None:
-            pytest.skip('no trained weights of this family ship yet')
-        return self.shipped
+        """The family's zoo entry whose weights ship in the package."""
+        index = load_index()
+        names = [name for name in shipped_zoo_names()
+                 if index[name]['In Collection'] == self.collection]
+        if not names:
+            pytest.skip(f'no trained {self.collection} weights ship in the '
+                        'package')
+        return names[0]
 
     def test_shipped_weights_match_zoo_entry(self):
         name = self._shipped_or_skip()
@@ -279,11 +230,10 @@ class ModelTester:
     def test_shipped_model_segments_offline_by_name(self):
         model = init_segmentor(self._shipped_or_skip())
         label = segment(model, DEMO_IMAGE)
-        classes = len(model.dataset_meta['classes'])
-        assert label.max() < classes
         # a trained model finds several classes in the road scene
         assert len(set(label.flatten().tolist())) >= 4
 
+    @pytest.mark.slow
     def test_shipped_val_miou_at_least_reported(self, tmp_path):
         """The weights reach the zoo entry's CamVid val mIoU minus 0.5."""
         name = self._shipped_or_skip()

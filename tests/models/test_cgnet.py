@@ -3,9 +3,8 @@ import torch
 from mmseg.models.backbones import CGNet as MMSegCGNet
 from mmseg.registry import MODELS as MMSEG_MODELS
 
-import cgnet_mm  # noqa: F401
 from cgnet_mm.models import CGNet
-from tests.conftest import randomize
+from tests.helpers import randomize
 from tests.models.base import ModelTester
 
 
@@ -84,7 +83,7 @@ def test_norm_eval_freezes_bn():
 
 class TestCGNetModel(ModelTester):
     config = 'cgnet_512x1024_60k_cityscapes.py'
+    collection = 'CGNet'
     num_params = 496325
     fast_paths_checked_by = 'tests/deploy/test_fast.py'
-    shipped = 'cgnet_360x360_4k_camvid_cpu'
     shipped_max_mib = 2.5  # issue 11

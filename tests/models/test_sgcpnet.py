@@ -5,7 +5,7 @@ from mmengine.config import Config
 
 from cgnet_mm.apis import build_segmentor
 from cgnet_mm.models import SGCPHead, SGCPNet
-from tests.conftest import CONFIGS
+from tests.helpers import CONFIGS, randomize
 from tests.models.base import ModelTester
 
 CONFIG = f'{CONFIGS}/sgcpnet_1024x1024_29k_cityscapes.py'
@@ -13,9 +13,9 @@ CONFIG = f'{CONFIGS}/sgcpnet_1024x1024_29k_cityscapes.py'
 
 class TestSGCPNetModel(ModelTester):
     config = 'sgcpnet_1024x1024_29k_cityscapes.py'
+    collection = 'SGCPNet'
     num_params = 607826
     int8_smallest_side = 129  # P7 at 1/128 keeps 2 px
-    shipped = 'sgcpnet_360x360_4k_camvid_cpu'
     shipped_max_mib = 4.0  # issue 14
 
 
@@ -133,7 +133,6 @@ def test_every_bn_folds_for_the_fast_paths():
     from torch.nn.modules.batchnorm import _BatchNorm
 
     from cgnet_mm.deploy.fuse import fold_batchnorm, pools_as_convs
-    from tests.conftest import randomize
     model = randomize(build_segmentor(Config.fromfile(CONFIG)), seed=2)
     fused = pools_as_convs(fold_batchnorm(model))
     assert not any(isinstance(m, _BatchNorm) for m in fused.modules())

@@ -7,11 +7,12 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from cgnet_mm.tools import CheckError
-from cgnet_mm.tools.checks import check_checkpoint, check_data
+from cgnet_mm.datasets import check_data
+from cgnet_mm.utils import CheckError
+from cgnet_mm.utils.config import check_checkpoint
 from cgnet_mm.tools.test import main as run_test_cli
 from cgnet_mm.tools.train import main as run_train_cli
-from tests.conftest import CONFIGS
+from tests.helpers import CONFIGS
 
 CONFIG = osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py')
 

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cgnet_mm.tools.checks import CheckError
+from cgnet_mm.utils import CheckError
 from cgnet_mm.tools.class_weights import enet_weights, main
 
 

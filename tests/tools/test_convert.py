@@ -7,9 +7,9 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 
-from cgnet_mm.tools import CheckError
+from cgnet_mm.utils import CheckError
 from cgnet_mm.tools.convert import convert_original, main, map_key
-from tests.conftest import CONFIGS, randomize, shared_or_skip
+from tests.helpers import CONFIGS, randomize, shared_or_skip
 from tests.models.original_cgnet import ContextGuidedNetwork
 
 

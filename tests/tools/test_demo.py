@@ -11,8 +11,8 @@ import torch
 from cgnet_mm.apis import DEMO_IMAGE
 from cgnet_mm.tools.demo import main
 from cgnet_mm.utils.zoo import sha256_of
-from tests.conftest import (CONFIGS, record_bad_input, save_evil_checkpoint,
-                            save_segmentor_checkpoint)
+from tests.helpers import (CONFIGS, record_bad_input, save_evil_checkpoint,
+                           save_segmentor_checkpoint)
 
 CAMVID = osp.join(CONFIGS, 'cgnet_360x360_4k_camvid_cpu.py')
 CITYSCAPES = osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py')

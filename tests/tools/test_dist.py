@@ -5,7 +5,7 @@ import torch
 from mmengine.config import Config
 
 from cgnet_mm.tools.dist import adapt_to_cpu, launcher_env
-from tests.conftest import CONFIGS
+from tests.helpers import CONFIGS
 
 cpu_only = pytest.mark.skipif(torch.cuda.is_available(),
                               reason='the CPU path is for CPU-only machines')

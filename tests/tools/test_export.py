@@ -5,7 +5,7 @@ import os
 import os.path as osp
 
 from cgnet_mm.tools.export import main
-from tests.conftest import CONFIGS
+from tests.helpers import CONFIGS
 
 CONFIG = osp.join(CONFIGS, 'cgnet_360x360_4k_camvid_cpu.py')
 

@@ -6,8 +6,8 @@ import os.path as osp
 import cv2
 
 from cgnet_mm.tools.test import main
-from tests.conftest import make_cityscapes, save_segmentor_checkpoint
-from tests.tools.test_train import child_config
+from tests.helpers import (child_config, make_cityscapes,
+                           save_segmentor_checkpoint)
 
 BASE = 'cgnet_512x1024_60k_cityscapes.py'
 

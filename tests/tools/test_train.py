@@ -9,24 +9,8 @@ import cv2
 import numpy as np
 
 from cgnet_mm.tools.train import main
-from tests.conftest import (CONFIGS, make_camvid, make_cityscapes,
-                            save_evil_checkpoint)
-
-CHILD = """_base_ = [{base!r}]
-data_root = {root!r}
-train_dataloader = dict(num_workers=0, persistent_workers=False,
-                        dataset=dict(data_root=data_root))
-val_dataloader = dict(num_workers=0, persistent_workers=False,
-                      dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-"""
-
-
-def child_config(tmp_path, base: str, root: str) -> str:
-    """A config of ``base`` reading ``root``, in the main process."""
-    path = tmp_path / f'{osp.splitext(base)[0]}_tiny.py'
-    path.write_text(CHILD.format(base=osp.join(CONFIGS, base), root=root))
-    return str(path)
+from tests.helpers import (child_config, make_camvid, make_cityscapes,
+                           save_evil_checkpoint)
 
 
 def cityscapes_config(tmp_path):

@@ -2,27 +2,41 @@
 tests.utils.slow_writer`` imports the tools once, then for each line
 ``KIND TARGET SOURCE`` (JSON) on stdin forks a writer, prints ``PID <pid>``
 and waits until that writer ends (the test kills it), then prints
-``ENDED <pid>``.
+``ENDED <pid>``. The writer starts only once ``PID`` is printed: writer and
+server share stdout, and a fast writer's ``HALF`` printed before it was
+skipped by the test, which then waited for a ``HALF`` that never came.
 
 The library call that writes the bytes (cv2.imwrite, torch.save,
-shutil.copyfile, shutil.move, the download, matplotlib's savefig, the atomic module's
+shutil.copyfile, shutil.move, the download's fetch, matplotlib's savefig, the atomic module's
 os.write) is replaced by one that writes its file, cuts it to half, prints
 ``HALF`` and waits to be killed, so the parent sees the state a SIGKILL
 mid-write leaves.
+
+:func:`killed_after_renames` runs a writer that kills itself right after
+a given rename, for writes of several files that must switch together.
 """
 import functools
 import json
 import os
 import os.path as osp
+import signal
 import sys
 import time
+from typing import Callable
+
+
+def wait_to_be_killed() -> None:
+    """Sleeps until the test kills this writer; a writer nobody kills
+    exits rather than write on."""
+    time.sleep(600)
+    os._exit(3)
 
 
 def half_then_wait(path: str) -> None:
     with open(path, 'r+b') as f:
         f.truncate(os.path.getsize(path) // 2)
     print('HALF', flush=True)
-    time.sleep(600)
+    wait_to_be_killed()
 
 
 def stall_after(owner, name: str, path_arg: int) -> None:
@@ -48,10 +62,9 @@ def stall_os_write() -> None:
 
         @staticmethod
         def write(fd, data):
-            done = os.write(fd, bytes(data[:len(data) // 2]))
+            os.write(fd, bytes(data[:len(data) // 2]))
             print('HALF', flush=True)
-            time.sleep(600)
-            return done
+            wait_to_be_killed()
 
     atomic.os = SlowOs()
 
@@ -76,11 +89,9 @@ def main(kind: str, target: str, source: str) -> None:
         stall_after(shutil, 'copyfile', 1)
         download.main([source, '--dest', osp.dirname(target)])
     elif kind == 'download':
-        import torch
-
-        from cgnet_mm.utils.zoo import download
-        stall_after(torch.hub, 'download_url_to_file', 1)
-        download(source, target)
+        from cgnet_mm.utils import zoo
+        stall_after(zoo, '_fetch', 1)
+        zoo.download(source, target)
     elif kind == 'export':  # ONNX, checked, then moved into place
         import shutil
 
@@ -94,11 +105,11 @@ def main(kind: str, target: str, source: str) -> None:
         stall_os_write()
         publish.main([source, target[:-len('-00000000.pth')]])
     elif kind == 'benchmark':
-        from cgnet_mm.tools.benchmark import write_report
+        from cgnet_mm.utils.report import write_report
         stall_os_write()
         write_report(json.loads(source), 'table\n', target)
     elif kind == 'readme':
-        from cgnet_mm.tools.benchmark import update_readme
+        from cgnet_mm.utils.report import update_readme
         stall_os_write()
         update_readme(target, 'new table\n')
     elif kind == 'plot':
@@ -111,23 +122,62 @@ def main(kind: str, target: str, source: str) -> None:
         raise SystemExit(f'unknown kind {kind!r}')
 
 
+def killed_after_renames(renames: int, write: Callable[[], None]) -> bool:
+    """Runs ``write`` in a forked child that SIGKILLs itself right after its
+    ``renames``-th ``os.replace`` (0: right before the first); returns
+    whether it was killed (False: it did fewer renames and ended)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            real, done = os.replace, []
+
+            def replace(*args, **kwargs):
+                if renames == 0:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                real(*args, **kwargs)
+                done.append(args)
+                if len(done) == renames:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+            os.replace = replace
+            write()
+            os._exit(0)
+        finally:
+            os._exit(1)
+    status = os.waitpid(pid, 0)[1]
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        return True
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, \
+        f'the writer failed (wait status {status})'
+    return False
+
+
 def serve() -> None:
-    import cgnet_mm.tools.benchmark  # noqa: F401  (imported once, here)
+    # imported once, here: the tools import their heavy modules on use
+    import cgnet_mm.apis  # noqa: F401
+    import cgnet_mm.deploy.openvino_export  # noqa: F401
+    import cgnet_mm.tools.benchmark  # noqa: F401
     import cgnet_mm.tools.convert  # noqa: F401
     import cgnet_mm.tools.demo  # noqa: F401
     import cgnet_mm.tools.download  # noqa: F401
     import cgnet_mm.tools.plot_log  # noqa: F401
     import cgnet_mm.tools.publish  # noqa: F401
     for job in sys.stdin:
+        start, go = os.pipe()
         pid = os.fork()
         if pid == 0:
-            import torch  # no OpenMP pool after fork: it can deadlock
-            torch.set_num_threads(1)
             try:
+                os.close(go)
+                os.read(start, 1)  # PID is on stdout: HALF can only follow
+                import torch  # no OpenMP pool after fork: it can deadlock
+                torch.set_num_threads(1)
                 main(*json.loads(job))
             finally:
                 os._exit(1)
+        os.close(start)
         print(f'PID {pid}', flush=True)
+        os.write(go, b'1')
+        os.close(go)
         os.waitpid(pid, 0)
         print(f'ENDED {pid}', flush=True)
 

@@ -16,9 +16,11 @@ import torch
 
 from cgnet_mm.apis import shipped_checkpoint
 from cgnet_mm.utils.atomic import (UnwritableError, atomic_path,
-                                   check_writable, write_text)
-from tests.conftest import REPO, randomize
+                                   atomic_paths, check_writable,
+                                   current_paths, write_text)
+from tests.helpers import REPO, randomize
 from tests.models.original_cgnet import ContextGuidedNetwork
+from tests.utils.slow_writer import killed_after_renames
 
 
 def temps(path) -> list:
@@ -93,6 +95,74 @@ def test_unwritable_folder(tmp_path):
         check_writable(str(tmp_path))
 
 
+# ---- files written together -------------------------------------------------
+
+OLD = (b'old xml', b'old bin' * 3)
+NEW = (b'new xml' * 5, b'new bin' * 7)
+
+
+def write_pair(paths, contents) -> None:
+    with atomic_paths(*map(str, paths)) as parts:
+        for part, data in zip(parts, contents):
+            with open(part, 'wb') as f:
+                f.write(data)
+
+
+def read_pair(paths) -> tuple:
+    return tuple(open(p, 'rb').read() for p in paths)
+
+
+# a switch renames three times: the journal (the commit), the .xml, the .bin
+@pytest.mark.parametrize('renames', [0, 1, 2, 3, 4])
+def test_pair_killed_at_each_rename_is_old_or_new(tmp_path, renames):
+    pair = (tmp_path / 'm.xml', tmp_path / 'm.bin')
+    write_pair(pair, OLD)
+    killed = killed_after_renames(renames, lambda: write_pair(pair, NEW))
+    assert killed == (renames < 4)
+    assert read_pair(current_paths(*map(str, pair))) == \
+        (OLD if renames == 0 else NEW)
+    if renames == 2:  # the files themselves are mixed until the next write
+        assert read_pair(pair) == (NEW[0], OLD[1])
+    later = (b'later xml', b'later bin')
+    write_pair(pair, later)
+    assert read_pair(pair) == later
+    assert sorted(os.listdir(tmp_path)) == ['m.bin', 'm.xml']
+
+
+def test_pair_write_killed_while_finishing_a_killed_one(tmp_path):
+    pair = (tmp_path / 'm.xml', tmp_path / 'm.bin')
+    write_pair(pair, OLD)
+    assert killed_after_renames(2, lambda: write_pair(pair, NEW))
+    # the next writer first renames the .bin the killed one left; killed
+    # right after that, it leaves the journal and the new pair
+    assert killed_after_renames(1, lambda: write_pair(pair, OLD))
+    assert read_pair(pair) == NEW
+    assert read_pair(current_paths(*map(str, pair))) == NEW
+    write_pair(pair, OLD)
+    assert sorted(os.listdir(tmp_path)) == ['m.bin', 'm.xml']
+
+
+def test_pair_writer_failure_keeps_old_pair(tmp_path):
+    pair = (tmp_path / 'm.xml', tmp_path / 'm.bin')
+    write_pair(pair, OLD)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_paths(*map(str, pair)) as parts:
+            with open(parts[0], 'wb') as f:
+                f.write(b'new')
+            raise KeyboardInterrupt()
+    assert read_pair(pair) == OLD
+    assert sorted(os.listdir(tmp_path)) == ['m.bin', 'm.xml']
+
+
+def test_pair_in_two_folders_refused(tmp_path):
+    with pytest.raises(ValueError, match='must be different files in one '
+                       'folder'):
+        with atomic_paths(str(tmp_path / 'm.xml'),
+                          str(tmp_path / 'sub' / 'm.bin')):
+            pass
+    assert os.listdir(tmp_path) == []
+
+
 # ---- every kind of writer, killed half-way ---------------------------------
 
 def _scalars(work_dir):
@@ -155,20 +225,31 @@ def _prepare(kind, tmp_path):
     raise ValueError(kind)
 
 
-KINDS = ['demo', 'convert', 'copy', 'download', 'export', 'publish',
+# the export writer exports the shipped model to ONNX first (seconds)
+KINDS = ['demo', 'convert', 'copy', 'download',
+         pytest.param('export', marks=pytest.mark.slow), 'publish',
          'benchmark', 'readme', 'plot']
+
+
+def kill_group(server: subprocess.Popen) -> None:
+    """Kills the server and the writers it forked (they hold its stdout
+    open: killing the server alone would not end the reads)."""
+    try:
+        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.fixture(scope='module')
 def writer_server():
     """tests/utils/slow_writer.py: imports the tools once, forks a writer
-    per job."""
+    per job; its own process group, so that one kill ends all of them."""
     server = subprocess.Popen(
         [sys.executable, '-m', 'tests.utils.slow_writer'], cwd=REPO,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env=dict(os.environ, PYTHONPATH=REPO))
+        env=dict(os.environ, PYTHONPATH=REPO), start_new_session=True)
     yield server
-    server.kill()
+    kill_group(server)
     server.wait()
 
 
@@ -178,7 +259,7 @@ def test_sigkill_mid_write_keeps_previous_file(kind, writer_server,
     target, source = _prepare(kind, tmp_path)
     before = open(target, 'rb').read()
     # a stuck writer ends the server, so the reads below see EOF, not hang
-    watchdog = threading.Timer(180, writer_server.kill)
+    watchdog = threading.Timer(180, kill_group, [writer_server])
     watchdog.start()
     try:
         writer_server.stdin.write(json.dumps([kind, str(target), source]) +

@@ -8,12 +8,11 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
-import cgnet_mm  # noqa: F401  (installs the loaders)
 from cgnet_mm.tools.test import main as run_test_cli
-from cgnet_mm.utils import (CorruptCheckpointError, UnsafeCheckpointError,
-                            safe_load)
-from cgnet_mm.utils.checkpoint import MissingCheckpointError
-from tests.conftest import CONFIGS
+from cgnet_mm.utils.checkpoint import (CorruptCheckpointError,
+                                       MissingCheckpointError,
+                                       UnsafeCheckpointError, safe_load)
+from tests.helpers import CONFIGS
 
 CONFIG = os.path.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py')
 

@@ -6,7 +6,7 @@ import pytest
 
 from cgnet_mm.tools.cli import main as cgnet_mm_cli
 from cgnet_mm.utils import UserError, cli
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def test_user_error_is_one_line_and_status_2(capsys):
@@ -35,6 +35,7 @@ def test_unknown_command(bad_input):
               "error: unknown command 'trian'")
 
 
+@pytest.mark.slow  # an interpreter importing every tool
 def test_process_exit_status_is_2(tmp_path):
     proc = subprocess.run(
         [sys.executable, '-m', 'cgnet_mm.tools.cli', 'demo', str(tmp_path)],

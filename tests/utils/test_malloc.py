@@ -38,6 +38,7 @@ def _probe(setting):
     return [int(v) for v in out.split()]
 
 
+@pytest.mark.slow  # two interpreters importing cgnet_mm
 @pytest.mark.skipif(platform.libc_ver()[0] != 'glibc'
                     or platform.libc_ver()[1] < '2.33',
                     reason='mallinfo2 needs glibc >= 2.33')

@@ -1,18 +1,21 @@
 """Verified downloads against a local HTTP server (127.0.0.1 only)."""
+import glob
 import hashlib
 import os
 import os.path as osp
 
 import pytest
 import torch
+import yaml
 from mmengine.runner.checkpoint import CheckpointLoader
 
-import cgnet_mm  # noqa: F401
+import cgnet_mm.utils.checkpoint  # noqa: F401  (installs the loaders)
+from cgnet_mm.apis.inference import DEFAULT_MODEL
 from cgnet_mm.tools.download import download_model
 from cgnet_mm.tools.download import main as download_cli
 from cgnet_mm.utils.atomic import UnwritableError
 from cgnet_mm.utils.zoo import ZooError, cached_download, load_index
-from tests.conftest import serve_directory
+from tests.helpers import CONFIGS, serve_directory, shipped_zoo_names
 
 
 @pytest.fixture
@@ -85,8 +88,7 @@ def test_local_names_that_only_look_hashed_load(tmp_path):
 
 
 def test_download_shipped_weights(tmp_path):
-    ckpt, config = download_model('cgnet_360x360_4k_camvid_cpu',
-                                  str(tmp_path))
+    ckpt, config = download_model(DEFAULT_MODEL, str(tmp_path))
     assert osp.isfile(ckpt) and osp.isfile(config)
 
 
@@ -122,21 +124,21 @@ def test_unwritable_destination(served, tmp_path):
     urls, _, _ = served
     blocker = tmp_path / 'file'
     blocker.write_text('')
-    with pytest.raises(UnwritableError, match=r"cannot write to '.*file/sub'"
+    with pytest.raises(UnwritableError, match=r"cannot write to '.*file/sub/[0-9a-f]{16}'"
                        r": '.*file' is a file, not a folder; choose"):
         cached_download(urls['good'], str(blocker / 'sub'))
 
 
-def test_shipped_index_entries():
+def test_index_holds_every_metafile_model():
+    """The index imports every family's metafile in configs/; the default
+    model's weights ship in the package."""
     index = load_index()
-    assert set(index) == {'cgnet_512x1024_60k_cityscapes',
-                          'cgnet_680x680_60k_cityscapes',
-                          'cgnet_360x360_4k_camvid_cpu',
-                          'sgcpnet_360x360_4k_camvid_cpu',
-                          'cgrseg_t_360x360_1500_camvid_cpu',
-                          'frm_van-b0_360x360_600_camvid_cpu'}
-    assert index['cgnet_360x360_4k_camvid_cpu']['Metadata'][
-        'Parameters'] == 494269
+    models = [entry['Name'] for path in glob.glob(
+        osp.join(CONFIGS, '*', 'metafile.yaml'))
+        for entry in yaml.safe_load(open(path))['Models']]
+    assert sorted(index) == sorted(models)
+    assert DEFAULT_MODEL in shipped_zoo_names()
+    assert index[DEFAULT_MODEL]['Metadata']['Parameters'] == 494269
     for name in ('cgnet_512x1024_60k_cityscapes',
                  'cgnet_680x680_60k_cityscapes'):
         entry = index[name]

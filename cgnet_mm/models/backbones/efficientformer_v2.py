@@ -14,8 +14,8 @@ efficientformer_v2.py``, Apache-2.0) and of timm 1.0.31's
 are timm's, so timm's ImageNet weights
 (``efficientformerv2_{s1,s2,l}.snap_dist_in1k``) load as they are; the
 Snap Research release the CGRSeg authors start from goes through
-:func:`cgnet_mm.tools.convert_cgrseg.map_snap_backbone_key`. On a stack
-with a CPU torchvision, timm's own ``Attention2d`` classes could replace the
+``convert_snap_backbone`` in ``efficientformer_v2_keys.py`` beside this
+file. On a stack with a CPU torchvision, timm's own ``Attention2d`` classes could replace the
 two attention classes below except for their forward: timm ties them to the
 token count of its ``img_size``.
 
@@ -53,6 +53,8 @@ from mmseg.utils import OptMultiConfig
 
 from cgnet_mm.models.layers import NormEvalBackbone
 from cgnet_mm.registry import MODELS
+
+from .efficientformer_v2_keys import convert_snap_backbone
 
 TIMM_URL = ('https://huggingface.co/timm/efficientformerv2_{arch}.'
             'snap_dist_in1k/resolve/main/pytorch_model.bin')
@@ -408,7 +410,6 @@ class EfficientFormerV2(NormEvalBackbone):
         classifier. Attention tables of another size stay zero, as the
         authors'; returns their names. Raises ValueError naming any other
         key that does not fit."""
-        from cgnet_mm.tools.convert_cgrseg import convert_snap_backbone
         if any(k.startswith('patch_embed.') for k in state):
             state = convert_snap_backbone(state)
         ours = self.state_dict()

@@ -1,11 +1,13 @@
 # ADE20K (SceneParsing, 150 classes; label 0 "other" becomes 255 = ignored
-# through reduce_zero_label), mmseg's own ADE20KDataset. Expected tree:
+# through reduce_zero_label), mmseg's ADE20KDataset with its files checked
+# when built (raw values 0-150 and 255). Expected tree:
 #   <data_root>/images/{training,validation}/*.jpg
 #   <data_root>/annotations/{training,validation}/*.png
 # The mmseg protocol the CGRSeg authors train with: random rescale of
 # 2048x512 by 0.5-2.0, 512x512 crops (no class over 75% of a crop), flip,
 # photometric distortion; test images resized to a 512 short side.
-dataset_type = 'ADE20KDataset'
+_base_ = ['./dataloaders.py', '../tta_ms_flip.py']
+dataset_type = 'cgnet_mm.ADE20KDataset'
 data_root = 'data/ade/ADEChallengeData2016'
 crop_size = (512, 512)
 train_pipeline = [
@@ -27,29 +29,18 @@ test_pipeline = [
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs')
 ]
-# multi-scale + flip TTA as configs/_base_/tta_ms_flip.py, labels reduced
-img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+# the multi-scale + flip TTA of tta_ms_flip.py, its labels reduced as above
 tta_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
     dict(
-        type='TestTimeAug',
-        transforms=[
-            [
-                dict(type='Resize', scale_factor=r, keep_ratio=True)
-                for r in img_ratios
-            ],
-            [
-                dict(type='RandomFlip', prob=0., direction='horizontal'),
-                dict(type='RandomFlip', prob=1., direction='horizontal')
-            ], [dict(type='LoadAnnotations', reduce_zero_label=True)],
-            [dict(type='PackSegInputs')]
-        ])
+        step,
+        transforms=[[
+            dict(t, reduce_zero_label=True)
+            if t.type == 'LoadAnnotations' else t for t in choices
+        ] for choices in step.transforms])
+    if step.type == 'TestTimeAug' else step for step in _base_.tta_pipeline
 ]
 train_dataloader = dict(
     batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -57,17 +48,10 @@ train_dataloader = dict(
             img_path='images/training', seg_map_path='annotations/training'),
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        train_dataloader['dataset'],
         data_prefix=dict(
             img_path='images/validation',
             seg_map_path='annotations/validation'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator

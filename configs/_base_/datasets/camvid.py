@@ -2,7 +2,7 @@
 #   <data_root>/{train,val,test}/*.png|jpg + {train,val,test}annot/*.png
 # The CGNet protocol: 360x360 random crops, random scale 0.5-2.0, flip;
 # full 360x480 images at test time.
-_base_ = ['../tta_ms_flip.py']
+_base_ = ['./dataloaders.py', '../tta_ms_flip.py']
 dataset_type = 'cgnet_mm.CamVidDataset'
 data_root = 'data/camvid/'
 crop_size = (360, 360)
@@ -30,27 +30,11 @@ train_split = dict(
     data_prefix=dict(img_path='train', seg_map_path='trainannot'),
     pipeline=train_pipeline)
 val_split = dict(
-    type=dataset_type,
-    data_root=data_root,
+    train_split,
     data_prefix=dict(img_path='val', seg_map_path='valannot'),
     pipeline=test_pipeline)
 test_split = dict(
-    type=dataset_type,
-    data_root=data_root,
-    data_prefix=dict(img_path='test', seg_map_path='testannot'),
-    pipeline=test_pipeline)
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=train_split)
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=val_split)
+    val_split, data_prefix=dict(img_path='test', seg_map_path='testannot'))
+train_dataloader = dict(num_workers=2, dataset=train_split)
+val_dataloader = dict(num_workers=2, dataset=val_split)
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator

@@ -2,7 +2,7 @@
 #   leftImg8bit/{train,val}/<city>/*_leftImg8bit.png
 #   gtFine/{train,val}/<city>/*_gtFine_labelTrainIds.png
 # (labelTrainIds come from `mim run mmseg cityscapes data/cityscapes`).
-_base_ = ['../tta_ms_flip.py']
+_base_ = ['./dataloaders.py', '../tta_ms_flip.py']
 dataset_type = 'cgnet_mm.CityscapesDataset'  # mmseg's, files checked
 data_root = 'data/cityscapes/'
 crop_size = (512, 1024)
@@ -26,10 +26,6 @@ test_pipeline = [
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -37,16 +33,9 @@ train_dataloader = dict(
             img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        train_dataloader['dataset'],
         data_prefix=dict(
             img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator

@@ -1,16 +1,11 @@
 # CGNet M3N21 (M=3 CG blocks in stage 1, N=21 in stage 2) with a 1x1
 # classifier: mmseg's FCNHead without convs. BN eps 1e-3 as the paper's code.
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
-norm_cfg = dict(type='SyncBN', eps=1e-03, requires_grad=True)
+# Its inputs are the paper's: mean-subtracted RGB, not scaled by a std.
+_base_ = ['./encoder_decoder.py']
+norm_cfg = dict(_base_.norm_cfg, eps=1e-03)
 data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[72.39239876, 82.90891754, 73.15835921],
-    std=[1, 1, 1],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
+    mean=[72.39239876, 82.90891754, 73.15835921], std=[1, 1, 1])
 model = dict(
-    type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='cgnet_mm.CGNet',
@@ -30,11 +25,8 @@ model = dict(
         dropout_ratio=0,
         num_classes=19,
         norm_cfg=norm_cfg,
-        align_corners=False,
         loss_decode=dict(
             type='cgnet_mm.CrossEntropyLoss',
-            use_sigmoid=False,
-            loss_weight=1.0,
             avg_non_ignore=True,
             # Cityscapes class weights of the published recipe.
             class_weight=[
@@ -42,6 +34,4 @@ model = dict(
                 10.289121, 9.953208, 4.3097677, 9.490387, 7.674431, 9.396905,
                 10.347791, 6.3927646, 10.226669, 10.241062, 10.280587,
                 10.396974, 10.055647
-            ])),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+            ])))

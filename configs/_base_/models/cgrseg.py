@@ -6,18 +6,8 @@
 # children set the dataset's. The backbone starts from scratch here;
 # ImageNet configs set init_cfg=dict(type='Pretrained', checkpoint='timm').
 # B and L configs override arch, in_channels, channels and the RCM sizes.
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
+_base_ = ['./encoder_decoder.py']
 model = dict(
-    type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         type='cgnet_mm.EfficientFormerV2',
         arch='s1',
@@ -35,10 +25,4 @@ model = dict(
         square_kernel_size=3,
         mlp_ratio=2.,
         dropout_ratio=0.1,
-        num_classes=150,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        num_classes=150))

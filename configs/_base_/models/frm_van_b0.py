@@ -7,23 +7,13 @@
 # loss weight are inferred (see cgnet_mm/models/decode_heads/frm.py).
 # 8,280,948 parameters for 19 classes (49,664 of them in the training-only
 # contrastive projection); 205.7 GFLOPs at 1024x2048 (mmengine's counter).
-custom_imports = dict(imports=['cgnet_mm'], allow_failed_imports=False)
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
+_base_ = ['./encoder_decoder.py']
 model = dict(
-    type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         type='cgnet_mm.VAN',
         arch='b0',
         drop_path_rate=0.1,
-        norm_cfg=norm_cfg),
+        norm_cfg=_base_.norm_cfg),
     decode_head=dict(
         type='cgnet_mm.FRMHead',
         in_channels=(32, 64, 160, 256),
@@ -36,14 +26,8 @@ model = dict(
         proj_channels=256,
         dropout_ratio=0.1,
         num_classes=19,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
         loss_contrast=dict(
             type='cgnet_mm.PixelContrastLoss',
             temperature=0.1,
             max_samples=1024,
-            loss_weight=0.1)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+            loss_weight=0.1)))

@@ -5,12 +5,12 @@
 # and the backbone's talking heads; 'norm' (no weight decay) hits only the
 # backbone BNs their code names norm*: those in the MLPs and in the two
 # convolutional downsamplings. The same parameters, by timm's names, here.
-# PolyLR is listed first (configs name their length after its end).
+# Length, warm-up and decay: schedule_160k.py.
+_base_ = ['./schedule_160k.py']
 optimizer = dict(
     type='AdamW', lr=0.00012, betas=(0.9, 0.999), weight_decay=0.01)
 no_decay = dict(decay_mult=0.)
 optim_wrapper = dict(
-    type='OptimWrapper',
     optimizer=optimizer,
     paramwise_cfg=dict(
         custom_keys={
@@ -22,35 +22,7 @@ optim_wrapper = dict(
             'stages.1.downsample.conv.bn': no_decay,
             'stages.2.downsample.conv.bn': no_decay,
         }))
+# schedule_160k.py's warm-up; the CamVid configs rescale it with the length
 warmup_iters = 1500
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=1.0,
-        by_epoch=False,
-        begin=warmup_iters,
-        end=160000),
-    dict(
-        type='LinearLR',
-        start_factor=1e-6,
-        by_epoch=False,
-        begin=0,
-        end=warmup_iters)
-]
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=160000, val_interval=4000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook',
-        by_epoch=False,
-        interval=16000,
-        max_keep_ckpts=2,
-        save_best='mIoU'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+train_cfg = dict(val_interval=4000)
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=2, save_best='mIoU'))
