@@ -22,6 +22,7 @@ BLOCKS = {
     'cpu-throughput': 'docs/deployment.md',
     'int8-profile': 'docs/deployment.md',
     'family': 'docs/benchmarks.md',
+    'demo-fps': 'docs/benchmarks.md',
 }
 LINK = re.compile(r'!?\[[^\]]*\]\(([^)\s]+)\)')
 

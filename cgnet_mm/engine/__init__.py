@@ -1,7 +1,8 @@
 from .fast_train import (FastTrainHook, compile_for_training,
-                         enable_fast_training, to_channels_last)
+                         enable_fast_training, flush_denormals,
+                         to_channels_last)
 
 __all__ = [
     'FastTrainHook', 'compile_for_training', 'enable_fast_training',
-    'to_channels_last'
+    'flush_denormals', 'to_channels_last'
 ]

@@ -35,7 +35,7 @@ def build_train_config(args: argparse.Namespace):
     """The checked config the runner will train with."""
     # imported on use (torch, mmengine, mmseg): keeps `--help` fast
     from cgnet_mm.datasets import check_data
-    from cgnet_mm.engine import enable_fast_training
+    from cgnet_mm.engine import enable_fast_training, flush_denormals
     from cgnet_mm.utils.config import check_checkpoint
     cfg = runner_config(args)
     if args.amp:
@@ -45,6 +45,7 @@ def build_train_config(args: argparse.Namespace):
     if args.fast:
         cfg.fast_train = True
     if cfg.get('fast_train'):
+        flush_denormals()  # before torch's thread pool starts: all threads
         for change in enable_fast_training(cfg):
             print(f'fast_train: {change}', file=sys.stderr)
     cfg.resume = args.resume

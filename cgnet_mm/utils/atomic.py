@@ -17,6 +17,9 @@ commit), then each file is renamed over its target and the journal
 removed. A writer killed before the commit leaves the old files; one
 killed after it leaves a journal that :func:`current_paths` follows to the
 new files and that the next write of the same files completes.
+
+:func:`atomic_dir` does it for a folder of outputs (the demo's overlays of
+a folder of images): written under a temporary name, renamed into place.
 """
 import glob
 import json
@@ -86,7 +89,10 @@ def remove_stale_temps(path: str) -> None:
         pid = osp.basename(temp)[len(osp.basename(path)) + 2:].split('-')[0]
         if pid.isdigit() and not _alive(int(pid)):
             try:
-                os.remove(temp)
+                if osp.isdir(temp) and not osp.islink(temp):
+                    shutil.rmtree(temp)
+                else:
+                    os.remove(temp)
             except OSError:
                 pass
 
@@ -151,6 +157,48 @@ def atomic_path(path: str) -> Iterator[str]:
     finally:
         if osp.lexists(temp):
             os.remove(temp)
+
+
+@contextmanager
+def atomic_dir(path: str) -> Iterator[str]:
+    """:func:`atomic_path` for a folder of outputs: yields a new, empty
+    temporary folder beside ``path``; on a clean exit it takes ``path``'s
+    place (a folder already there is moved aside first, then deleted), on
+    any exception it is deleted. A writer killed outright leaves its
+    temporary folder, which the next write of ``path`` removes.
+
+    Raises:
+        UnwritableError: ``path`` is a file, or its folder cannot be
+            created or written.
+    """
+    path = osp.abspath(osp.expanduser(path))
+    if osp.lexists(path) and not osp.isdir(path):
+        raise UnwritableError(f'{path!r} is a file; give a folder name to '
+                              'write the outputs into')
+    check_writable(path.rstrip(os.sep) + '.probe')
+    remove_stale_temps(path)
+    temp = _new_temp(path)
+    os.remove(temp)
+    os.mkdir(temp)
+    old = None
+    try:
+        yield temp
+        if osp.isdir(path):
+            old = _new_temp(path)
+            os.remove(old)
+            os.replace(path, old)
+        try:
+            os.replace(temp, path)
+        except BaseException:
+            if old:  # put the previous folder back
+                os.replace(old, path)
+                old = None
+            raise
+        _fsync(osp.dirname(path), directory=True)
+    finally:
+        for leftover in (temp, old):
+            if leftover and osp.isdir(leftover):
+                shutil.rmtree(leftover)
 
 
 def write_bytes(path: str, data: bytes) -> str:

@@ -9,7 +9,8 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
-from cgnet_mm.engine import enable_fast_training, to_channels_last
+from cgnet_mm.engine import (enable_fast_training, flush_denormals,
+                             to_channels_last)
 from cgnet_mm.tools.train import build_train_config, parse_args
 from tests.helpers import CONFIGS, make_camvid, tiny_camvid_config
 
@@ -133,3 +134,15 @@ def test_to_channels_last_keeps_parameters_and_converts_inputs():
     out = model.data_preprocessor(data, False)
     assert out['inputs'].is_contiguous(memory_format=torch.channels_last)
     assert not out['inputs'].is_contiguous()
+
+
+@pytest.mark.skipif(platform.machine() not in ('x86_64', 'AMD64'),
+                    reason='flush-to-zero is an x86 (SSE) mode here')
+def test_flush_denormals_reads_subnormals_as_zero():
+    tiny = torch.tensor([1e-39])  # below fp32's smallest normal, 1.18e-38
+    assert (tiny * 2).item() == pytest.approx(2e-39, rel=1e-3)
+    try:
+        assert flush_denormals() is None
+        assert (tiny * 2).item() == 0.0
+    finally:
+        torch.set_flush_denormal(False)

@@ -18,12 +18,6 @@ CAMVID = osp.join(CONFIGS, 'cgnet_360x360_4k_camvid_cpu.py')
 CITYSCAPES = osp.join(CONFIGS, 'cgnet_512x1024_60k_cityscapes.py')
 
 
-def test_folder_instead_of_image(bad_input, tmp_path):
-    bad_input('demo: a folder as the image', main,
-              [tmp_path, '--out', tmp_path / 'o.png'],
-              r"error: image '.*' is a folder; give an image file")
-
-
 def test_zero_byte_jpg(bad_input, tmp_path):
     (tmp_path / 'empty.jpg').write_bytes(b'')
     bad_input('demo: a zero-byte .jpg', main,
