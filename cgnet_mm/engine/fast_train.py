@@ -20,7 +20,7 @@ loop stays mmengine's:
   takes a slow microcode path. Measured on the CamVid run's iteration-5500
   weights (2-core Intel Xeon, eager, batch 4, 2 threads): 1.9 s per step
   without, 0.9 s with; the run had slowed from 1.6 to 4.3 s per
-  iteration between iterations 3000 and 5500;
+  iteration over iterations 2500-5600;
 - the training set's images are decoded once per loader worker and kept in
   memory (:class:`cgnet_mm.datasets.CachedLoading`): on 2 cores the loader
   competes with the step for the CPU;

@@ -78,8 +78,9 @@ def check_display() -> None:
 
 class Progress:
     """One line on stderr: frames done (of how many, when known), frames/s
-    and the time left. Redrawn at most 4 times a second on a terminal, and
-    every 10 s otherwise (logs stay short)."""
+    and the time left. The rate counts from the end of the first frame,
+    which with ``--fast`` includes compiling. Redrawn at most 4 times a
+    second on a terminal, and every 10 s otherwise (logs stay short)."""
 
     def __init__(self, total: Optional[int]) -> None:
         self.total, self.done, self.shown_done = total, 0, 0
@@ -89,18 +90,21 @@ class Progress:
     def update(self) -> None:
         self.done += 1
         now = time.perf_counter()
-        if now - self.shown >= (0.25 if self.tty else 10.0):
+        if self.done == 1:
+            self.start = now
+        if self.done == 1 or now - self.shown >= (0.25 if self.tty
+                                                   else 10.0):
             self.shown = now
             self.show(now)
 
     def show(self, now: float, end: str = '') -> None:
         self.shown_done = self.done
-        rate = self.done / max(now - self.start, 1e-9)
-        text = f'{self.done} frames, {rate:.1f} frames/s'
-        if self.total:
-            left = max(self.total - self.done, 0) / max(rate, 1e-9)
-            text = f'{self.done}/{self.total} frames, {rate:.1f} frames/s, ' \
-                   f'{left:.0f} s left'
+        text = f'{self.done}/{self.total or "?"} frames'
+        if self.done > 1:
+            rate = (self.done - 1) / max(now - self.start, 1e-9)
+            text += f', {rate:.1f} frames/s'
+            if self.total:
+                text += f', {max(self.total - self.done, 0) / rate:.0f} s left'
         print(('\r' if self.tty else '') + text, end=end or
               ('' if self.tty else '\n'), file=sys.stderr, flush=True)
 
