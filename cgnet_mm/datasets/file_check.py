@@ -27,6 +27,7 @@ from rich.progress import track
 
 from cgnet_mm.utils import CheckError, UserError
 from cgnet_mm.utils.config import leaf_datasets
+from cgnet_mm.utils.files import file_stamp
 from cgnet_mm.utils.images import read_image
 
 # the layout named in folder errors for Cityscapes-type datasets
@@ -48,11 +49,6 @@ class DatasetFileError(UserError, ValueError):
     names the file, what is wrong and the fix."""
 
 
-def _stamp(path: str) -> tuple:
-    stat = os.stat(path)
-    return path, stat.st_size, stat.st_mtime_ns
-
-
 def _describe(values: np.ndarray, counts: np.ndarray) -> str:
     shown = ', '.join(f'{v} ({c} px)' for v, c in
                       zip(values[:5].tolist(), counts[:5].tolist()))
@@ -66,8 +62,8 @@ def check_sample(img_path: str, seg_path: str, allowed: np.ndarray,
     if not osp.isfile(seg_path):
         return (f'{dataset} image {img_path!r} has no label {seg_path!r}; '
                 'add it or remove the image')
-    key = (_stamp(img_path) if osp.isfile(img_path) else img_path,
-           _stamp(seg_path), allowed.tobytes())
+    key = (file_stamp(img_path) if osp.isfile(img_path) else img_path,
+           file_stamp(seg_path), allowed.tobytes())
     if key in _PASSED:
         return None
     try:

@@ -28,6 +28,7 @@ from mmengine.runner import checkpoint as ckpt_utils
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .errors import UserError
+from .files import file_stamp
 from .zoo import cached_download, discard, verify
 
 
@@ -168,18 +169,13 @@ def safe_load(filename: str, map_location=None) -> Any:
 _PRELOADED: Dict[tuple, Any] = {}
 
 
-def _stamp(path: str) -> tuple:
-    stat = os.stat(path)
-    return osp.realpath(path), stat.st_size, stat.st_mtime_ns
-
-
 def preload(path: str, checkpoint: Any) -> None:
     """Hands ``checkpoint``, just read from ``path`` (on the CPU) by a
     check, to the next :func:`load_from_local` of the unchanged file, so
     that a check and the load after it unpickle the file once. Holds one
     checkpoint at a time."""
     _PRELOADED.clear()
-    _PRELOADED[_stamp(path)] = checkpoint
+    _PRELOADED[file_stamp(path)] = checkpoint
 
 
 def load_from_local(filename: str, map_location=None) -> Any:
@@ -187,7 +183,7 @@ def load_from_local(filename: str, map_location=None) -> Any:
     and hash-checked for zoo files."""
     path = osp.expanduser(filename)
     if osp.isfile(path):
-        handed = _PRELOADED.pop(_stamp(path), None)
+        handed = _PRELOADED.pop(file_stamp(path), None)
         if handed is not None and map_location in (None, 'cpu'):
             return handed
         verify(path)

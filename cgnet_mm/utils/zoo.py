@@ -26,6 +26,7 @@ from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
 
 from .atomic import atomic_path
 from .errors import UserError
+from .files import file_stamp
 
 PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MIM_DIR = osp.join(PACKAGE_DIR, '.mim')
@@ -105,8 +106,7 @@ _HASHED: Dict[tuple, str] = {}
 
 def sha256_of(path: str) -> str:
     """The file's SHA-256, remembered while its size and mtime stay."""
-    stat = os.stat(path)
-    key = (osp.realpath(path), stat.st_size, stat.st_mtime_ns)
+    key = file_stamp(path)
     if key not in _HASHED:
         _HASHED[key] = _hash_file(path)
     return _HASHED[key]

@@ -1,12 +1,16 @@
 """Fast CPU paths: agreement with eager fp32 (fused fp32 <= 1e-4; int8 on
 the argmax of a real photo), the one-option API, the .pt2 export, and the
 errors bad options give."""
+import json
+
+import cv2
 import pytest
 import torch
 from mmengine.config import Config
+from mmseg.datasets import CityscapesDataset
 
 from cgnet_mm.apis import (DEMO_IMAGE, build_segmentor, init_segmentor,
-                           segment, shipped_checkpoint)
+                           read_bgr, segment, shipped_checkpoint)
 from cgnet_mm.deploy import (ExportableSegmentor, ExportError, FastPathError,
                              FastSegmentor)
 from cgnet_mm.deploy.fast import calibration_images
@@ -14,6 +18,11 @@ from cgnet_mm.deploy.onnx_export import real_looking_input
 from cgnet_mm.deploy.verify import check_figures
 from cgnet_mm.tools.demo import main as demo_cli
 from cgnet_mm.tools.export import main as export_cli
+from tests.helpers import CONFIGS, save_segmentor_checkpoint
+
+CITYSCAPES_CONFIG = f'{CONFIGS}/cgnet_512x1024_60k_cityscapes.py'
+CITYSCAPES_CLASSES = list(CityscapesDataset.METAINFO['classes'])
+
 
 @pytest.fixture(scope='module')
 def shipped():
@@ -118,3 +127,42 @@ def test_export_fast_wants_pt2_name(tmp_path):
     with pytest.raises(SystemExit, match='does not exist'):
         export_cli([config, str(tmp_path / 'none.pth'), '--out',
                     str(tmp_path / 'm.pt2'), '--fast', 'fp32'])
+
+
+@pytest.fixture(scope='module')
+def cityscapes_checkpoint(tmp_path_factory):
+    """A Cityscapes CGNet checkpoint with random weights and, like a
+    converted or trained one, no class names in it."""
+    path = tmp_path_factory.mktemp('cityscapes') / 'cgnet.pth'
+    return save_segmentor_checkpoint(CITYSCAPES_CONFIG, path)
+
+
+@pytest.mark.slow
+def test_segment_with_fast_cityscapes_model(cityscapes_checkpoint):
+    """A fast model built as the exporters build theirs has the config's
+    classes and test pipeline, so segment() runs on it (build_segmentor
+    once set neither and a Cityscapes model had classes=[])."""
+    cfg = Config.fromfile(CITYSCAPES_CONFIG)
+    resize = next(t for t in cfg.test_pipeline if t['type'] == 'Resize')
+    resize['scale'] = (512, 256)  # a quarter of the test size: a fast test
+    eager = build_segmentor(cfg, cityscapes_checkpoint)
+    fast = FastSegmentor(eager, 'fp32')
+    assert fast.dataset_meta['classes'] == CITYSCAPES_CLASSES
+    assert len(fast.dataset_meta['palette']) == 19
+    image = cv2.resize(read_bgr(DEMO_IMAGE), (256, 128))
+    label = segment(fast, image)
+    assert label.shape == image.shape[:2]
+    assert label.max() < 19
+    assert (label == segment(eager, image)).mean() >= 0.99
+
+
+@pytest.mark.slow
+def test_cityscapes_export_lists_its_classes(cityscapes_checkpoint,
+                                             tmp_path):
+    onnx = pytest.importorskip('onnx', reason='onnx not installed (deploy '
+                               'extra)')
+    out = tmp_path / 'cityscapes.onnx'
+    export_cli([CITYSCAPES_CONFIG, cityscapes_checkpoint, '--out', str(out),
+                '--shape', '64', '128'])
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert json.loads(meta['classes']) == CITYSCAPES_CLASSES
