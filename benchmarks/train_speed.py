@@ -1,9 +1,13 @@
 """Training throughput: mmseg's CGNet eager vs cgnet_mm eager vs cgnet_mm
-with the fast-training switch, each with glibc's default allocator and with
-the allocator keeping freed memory, in one run.
+with the fast-training switch, each in three process settings: glibc's
+default allocator; the allocator keeping freed memory; and that plus
+subnormal floats flushed to zero (the whole environment ``--fast`` sets),
+in one run.
 
-The allocator setting is per process (:mod:`cgnet_mm.utils.malloc`), so the
-run starts one worker process per setting; the parent drives them in
+The settings are per process (:mod:`cgnet_mm.utils.malloc`; the flush is
+per thread and copied by the threads a thread starts, so it is set before
+torch's thread pool exists), so the run starts one worker process per
+setting; the parent drives them in
 interleaved rounds (each round times every path of one process, then of
 the other), so a shared machine's drift hits all alike; medians reported.
 In each process, each path is the config's model and optimizer driven
@@ -25,6 +29,10 @@ Two measurements per path and round:
   each timing, so the workers produce in it as many batches as are used.
 
 The baseline is mmseg eager with the default allocator, as users run it.
+
+``--checkpoint`` loads a training checkpoint's weights into every path
+first. Initial weights hold no subnormal floats; the weights of a run in
+progress do, and they are what makes the flush matter (docs/training.md).
 
     python -m benchmarks.train_speed --out benchmarks/train_speed.json \
         --update-readme docs/training.md
@@ -49,22 +57,24 @@ from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
 from cgnet_mm.engine import (compile_for_training, enable_fast_training,
-                             to_channels_last)
+                             flush_denormals, to_channels_last)
 from cgnet_mm.datasets import check_data
 from cgnet_mm.utils import CheckError
 from cgnet_mm.utils.report import machine_info, write_report
 from cgnet_mm.utils.config import leaf_datasets
+from cgnet_mm.utils.checkpoint import safe_load
 from cgnet_mm.utils.malloc import keep_freed_memory
 
 from .common import REPO
 
 PATHS = ('mmseg_eager', 'cgnet_mm_eager', 'cgnet_mm_fast')
-MALLOCS = ('default', 'kept')
+SETTINGS = ('default', 'kept', 'kept+flush')
 BASELINE = ('mmseg_eager', 'default')
 
 
-def build_path(cfg: Config, name: str):
-    """(step function, loader iterator) of one path."""
+def build_path(cfg: Config, name: str, weights=None):
+    """(step function, loader iterator) of one path; ``weights``: a
+    state dict to start from instead of the initial weights."""
     cfg = copy.deepcopy(cfg)
     if name.endswith('fast'):
         enable_fast_training(cfg, cuda=False)  # the loader's decode cache
@@ -74,6 +84,8 @@ def build_path(cfg: Config, name: str):
     torch.manual_seed(0)
     model = revert_sync_batchnorm(MODELS.build(model_cfg))
     model.init_weights()
+    if weights is not None:
+        model.load_state_dict(weights)
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     if name.endswith('fast'):
@@ -97,19 +109,22 @@ def timed(fn) -> float:
 
 
 def serve(args) -> None:
-    """Worker process: builds the paths under one allocator setting, then
+    """Worker process: builds the paths under one process setting, then
     answers each 'round' line on stdin with one JSON line of timings."""
     protocol = os.fdopen(os.dup(1), 'w')  # mmengine's logs go to stderr
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    if args.serve == 'kept':
-        why_not = keep_freed_memory()
+    for wanted, setter in (('flush', flush_denormals),
+                           ('kept', keep_freed_memory)):
+        why_not = setter() if wanted in args.serve else None
         if why_not:
             sys.exit(f'error: {why_not}')
     register_all_modules(init_default_scope=True)  # the configs' 'mmseg'
     torch.set_num_threads(args.threads)
     cfg = load_config(args)
-    paths = {name: build_path(cfg, name) for name in args.paths}
+    weights = safe_load(args.checkpoint)['state_dict'] \
+        if args.checkpoint else None
+    paths = {name: build_path(cfg, name, weights) for name in args.paths}
     try:
         fixed = next(next(iter(paths.values()))[1])
         for name, (step, loader) in paths.items():  # warm-up; compiles
@@ -118,7 +133,7 @@ def serve(args) -> None:
                 step(fixed)
             step(next(loader))
             signal_workers(loader, signal.SIGSTOP)
-            print(f'[train_speed] {args.serve} malloc, {name}: warm-up '
+            print(f'[train_speed] {args.serve}, {name}: warm-up '
                   f'{time.perf_counter() - start:.1f} s', file=sys.stderr,
                   flush=True)
         print(json.dumps(dict(ready=True, batch=len(fixed['inputs']))),
@@ -148,11 +163,11 @@ def load_config(args) -> Config:
     return cfg
 
 
-def reply(proc: subprocess.Popen, malloc: str) -> dict:
+def reply(proc: subprocess.Popen, setting: str) -> dict:
     """The next JSON line a worker process writes; exits if it died."""
     line = proc.stdout.readline()
     if not line:
-        raise SystemExit(f'error: the {malloc}-malloc worker exited '
+        raise SystemExit(f'error: the {setting} worker exited '
                          f'({proc.wait()}); see above')
     return json.loads(line)
 
@@ -165,20 +180,20 @@ def run(args, argv) -> dict:
         filter(None, [REPO, os.environ.get('PYTHONPATH')])))
     procs = {}
     try:
-        for malloc in MALLOCS:  # one at a time: warm-ups compile
-            proc = subprocess.Popen(argv + ['--serve', malloc], env=env,
+        for setting in SETTINGS:  # one at a time: warm-ups compile
+            proc = subprocess.Popen(argv + ['--serve', setting], env=env,
                                     stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, text=True)
-            procs[malloc] = proc
-            batch = reply(proc, malloc)['batch']
-        times = {(p, m): ([], []) for m in MALLOCS for p in args.paths}
+            procs[setting] = proc
+            batch = reply(proc, setting)['batch']
+        times = {(p, m): ([], []) for m in SETTINGS for p in args.paths}
         for r in range(args.rounds):
-            for malloc, proc in procs.items():
+            for setting, proc in procs.items():
                 proc.stdin.write('round\n')
                 proc.stdin.flush()
-                for name, (s, ls) in reply(proc, malloc).items():
-                    times[name, malloc][0].append(s)
-                    times[name, malloc][1].append(ls)
+                for name, (s, ls) in reply(proc, setting).items():
+                    times[name, setting][0].append(s)
+                    times[name, setting][1].append(ls)
             print(f'[train_speed] round {r + 1}/{args.rounds}: ' + ', '.join(
                 f'{n}/{m} {t[0][-1]:.2f}/{t[1][-1]:.2f} s'
                 for (n, m), t in times.items()), file=sys.stderr, flush=True)
@@ -188,10 +203,10 @@ def run(args, argv) -> dict:
             proc.wait()
     base = tuple(statistics.median(t) for t in times[BASELINE])
     results = []
-    for (name, malloc), (step_s, loader_s) in times.items():
+    for (name, setting), (step_s, loader_s) in times.items():
         s, ls = statistics.median(step_s), statistics.median(loader_s)
         results.append(dict(
-            path=name, malloc=malloc, step_s=round(s, 4),
+            path=name, setting=setting, step_s=round(s, 4),
             steps_per_s=round(1 / s, 4), loader_step_s=round(ls, 4),
             images_per_s=round(batch / ls, 3), ratio=round(base[0] / s, 3),
             loader_ratio=round(base[1] / ls, 3),
@@ -202,13 +217,17 @@ def run(args, argv) -> dict:
     return dict(machine=machine_info(args.threads), config=osp.relpath(
         args.config, REPO), batch=batch, crop=list(crop),
         workers=args.workers, steps_per_round=args.steps, rounds=args.rounds,
-        baseline=dict(path=BASELINE[0], malloc=BASELINE[1]),
+        weights=args.checkpoint or 'initial',
+        baseline=dict(path=BASELINE[0], setting=BASELINE[1]),
         results=results)
 
 
 def markdown(report: dict) -> str:
     m = report['machine']
     crop = 'x'.join(map(str, report['crop']))
+    weights = report.get('weights', 'initial')
+    weights = 'initial (seed 0)' if weights == 'initial' else \
+        f'`{osp.basename(weights)}` (a run in progress)'
     best = max(report['results'], key=lambda r: r['loader_ratio'])
     lines = [
         f'Measured by `benchmarks/train_speed.py` on {m["cpu"]} '
@@ -217,21 +236,23 @@ def markdown(report: dict) -> str:
         f'`{report["config"]}`, batch {report["batch"]}, {crop} crops, '
         f'median of {report["rounds"]} interleaved rounds of '
         f'{report["steps_per_round"]} steps; "with loader" feeds the step '
-        f'from its own data loader ({report["workers"]} workers). malloc '
-        '"kept": glibc keeps freed memory (as `--fast` sets it); '
-        '"default": glibc as it comes. Ratios against mmseg eager with the '
-        'default allocator.', '',
-        '| path | malloc | s/step | x mmseg | s/step with loader | '
+        f'from its own data loader ({report["workers"]} workers); weights: '
+        f'{weights}. Process "default": glibc\'s allocator as it comes; '
+        '"kept": glibc keeps freed memory; "kept+flush": that and subnormal '
+        'floats flushed to zero (both as `--fast` sets them). Ratios against '
+        'mmseg eager in the default process.', '',
+        '| path | process | s/step | x mmseg | s/step with loader | '
         'images/s with loader | x mmseg with loader |',
         '|' + ' --- |' * 7
     ]
     for r in report['results']:
         lines.append(
-            f'| {r["path"]} | {r["malloc"]} | {r["step_s"]:.3f} | '
+            f'| {r["path"]} | {r["setting"]} | {r["step_s"]:.3f} | '
             f'{r["ratio"]:.2f} | {r["loader_step_s"]:.3f} | '
             f'{r["images_per_s"]:.2f} | {r["loader_ratio"]:.2f} |')
-    lines += ['', f'Fastest with the loader: {best["path"]} ({best["malloc"]}'
-              f' malloc), **{best["loader_ratio"]:.2f}x** mmseg\'s images/s.']
+    lines += ['', f'Fastest with the loader: {best["path"]} '
+              f'({best["setting"]}), **{best["loader_ratio"]:.2f}x** '
+              'mmseg\'s images/s.']
     return '\n'.join(lines) + '\n'
 
 
@@ -250,11 +271,14 @@ def parse_args(argv=None):
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--steps', type=int, default=4,
                         help='steps per path per round and measurement')
+    parser.add_argument('--checkpoint', help='start every path from this '
+                        'training checkpoint\'s weights (default: initial '
+                        'weights, seed 0)')
     parser.add_argument('--out', default='benchmarks/train_speed.json')
     parser.add_argument('--update-readme', metavar='README',
                         help='rewrite its train_speed block with the table '
                         '(docs/training.md)')
-    parser.add_argument('--serve', choices=MALLOCS, help=argparse.SUPPRESS)
+    parser.add_argument('--serve', choices=SETTINGS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if min(args.warmup, args.rounds, args.steps) < 1:
         parser.error('--warmup, --rounds and --steps must be >= 1')
