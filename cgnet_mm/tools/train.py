@@ -59,8 +59,10 @@ def build_train_config(args: argparse.Namespace):
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     from cgnet_mm.tools.dist import build_runner
+    from cgnet_mm.utils.lock import hold_work_dir
     cfg = build_train_config(args)
-    build_runner(cfg).train()
+    with hold_work_dir(cfg.work_dir):
+        build_runner(cfg).train()
 
 
 if __name__ == '__main__':
