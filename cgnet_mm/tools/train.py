@@ -6,6 +6,7 @@ pytorch|slurm|mpi`` also runs without CUDA (gloo; see
 :mod:`cgnet_mm.tools.dist`).
 """
 import argparse
+import os.path as osp
 import sys
 from typing import Optional, Sequence
 
@@ -50,9 +51,22 @@ def build_train_config(args: argparse.Namespace):
             print(f'fast_train: {change}', file=sys.stderr)
     cfg.resume = args.resume
     check_data(cfg, ('train_dataloader', 'val_dataloader'))
-    if cfg.get('load_from'):
-        check_checkpoint(cfg, cfg.load_from, cfg.get('load_partial', False))
+    resume_from = cfg.get('load_from') or (
+        args.resume and last_checkpoint(cfg.work_dir))
+    if resume_from:
+        check_checkpoint(cfg, resume_from, cfg.get('load_partial', False))
     return cfg
+
+
+def last_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` continues from when the config sets no
+    ``load_from``: the one the work dir's ``last_checkpoint`` file names
+    (mmengine's runner would load it leniently, so it is checked here)."""
+    try:
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            return f.read().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 @cli
