@@ -11,10 +11,12 @@ weights that ship inside the package (no download).
 ``init_segmentor(fast='int8')`` (or ``'fp32'``) gives the same functions a
 CPU-optimised model (:mod:`cgnet_mm.deploy.fast`).
 """
+import math
 import os.path as osp
 from typing import Optional
 
 import cv2
+import mmcv
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -29,7 +31,8 @@ from mmseg.utils import register_all_modules
 from cgnet_mm.deploy.fast import FastSegmentor, check_mode
 from cgnet_mm.utils.config import (check_checkpoint, leaf_datasets,
                                    load_config)
-from cgnet_mm.utils.images import Image, read_bgr
+from cgnet_mm.utils.errors import BadValueError
+from cgnet_mm.utils.images import Image, ImageError, read_bgr
 from cgnet_mm.utils.zoo import (PACKAGE_DIR, MIM_DIR, cached_download,
                                 find_model, verify)
 
@@ -85,6 +88,34 @@ def config_dataset_meta(cfg: Config) -> dict:
     return {}
 
 
+def check_device(device: str) -> None:
+    """``device`` is one torch can allocate on here."""
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError) as err:  # CPU-only torch asserts
+        raise BadValueError(
+            f'device {device!r} cannot be used here '
+            f'({str(err).splitlines()[0]}); use --device cpu, or cuda / '
+            'cuda:N on a machine with a CUDA GPU') from None
+
+
+def check_resizable(model, image: np.ndarray) -> None:
+    """An aspect-ratio-keeping test ``Resize`` must leave both sides at
+    least one pixel; a very thin image would round one to 0 and fail
+    inside cv2. mmcv scales by min(long max / long side, short max / short
+    side), so the short side needs long side / (2 * long max) pixels."""
+    height, width = image.shape[:2]
+    for step in model.cfg.test_pipeline:
+        if step['type'] == 'Resize' and step.get('keep_ratio'):
+            if min(mmcv.rescale_size((width, height), step['scale'])) < 1:
+                need = math.ceil(max(height, width) / (2 * max(step['scale'])))
+                raise ImageError(
+                    f'the image is {width}x{height}: the model\'s test '
+                    f'resize to fit {step["scale"][0]}x{step["scale"][1]} '
+                    f'would leave it 0 pixels on its short side, which needs '
+                    f'at least {need} pixels; crop or pad it')
+
+
 def init_segmentor(config: Optional[str] = None,
                    checkpoint: Optional[str] = None,
                    device: str = 'cpu',
@@ -102,6 +133,7 @@ def init_segmentor(config: Optional[str] = None,
     count, parameter names or shapes differ from the config's model is
     refused (CheckError), whether named by path or by zoo entry.
     """
+    check_device(device)
     if fast is not None:
         check_mode(fast, device)
     if config is None or (isinstance(config, str)
@@ -123,6 +155,7 @@ def segment(model, image: Image) -> np.ndarray:
     """Per-pixel class indices (H, W) at the image's own size, from an
     mmseg model or a :class:`FastSegmentor`."""
     image = read_bgr(image)
+    check_resizable(model, image)
     if isinstance(model, torch.nn.Module):
         result = inference_model(model, image)
         return result.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)

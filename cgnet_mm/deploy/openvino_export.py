@@ -34,6 +34,7 @@ import os.path as osp
 import tempfile
 from importlib.util import find_spec
 from typing import Dict, List, Optional, Sequence
+from xml.etree import ElementTree
 
 import cv2
 import numpy as np
@@ -184,7 +185,19 @@ def load_ir(xml: str, threads: Optional[int] = None,
         raise ExportError(f'{xml!r}: no OpenVINO IR there (an .xml with its '
                           '.bin beside it); write one with cgnet-mm export '
                           '--format openvino')
-    model = ov.Core().read_model(xml_now, bin_now)
+    if _root_tag(xml_now) != 'net':
+        raise ExportError(f'{xml!r} is not an OpenVINO IR (an XML file whose '
+                          'root is <net>); give the .xml that cgnet-mm '
+                          'export --format openvino wrote')
+    try:
+        model = ov.Core().read_model(xml_now, bin_now)
+    except RuntimeError as err:
+        reason = str(err).strip().splitlines()[-1]
+        raise ExportError(
+            f'OpenVINO cannot read the IR {xml!r} with its weights '
+            f'{bin_path(xml)!r} ({osp.getsize(bin_now)} bytes): {reason}; '
+            'the pair is damaged (a truncated .bin, or an .xml and .bin of '
+            'different exports): export it again') from None
     if not model.has_rt_info([RT_INFO_SECTION]):
         raise ExportError(f'{xml!r} carries no {RT_INFO_SECTION} metadata, so '
                           'its output size is unknown; export it with '
@@ -192,6 +205,17 @@ def load_ir(xml: str, threads: Optional[int] = None,
     align = read_metadata(model).get('align_corners', 'false')
     return OpenVINOSegmentor(compile_model(model, threads, hint),
                              json.loads(align))
+
+
+def _root_tag(xml: str) -> Optional[str]:
+    """The root element's tag, None when the file is not XML; only the
+    start of the file is parsed."""
+    with open(xml, 'rb') as f:
+        try:
+            _, root = next(ElementTree.iterparse(f, events=('start', )))
+        except ElementTree.ParseError:
+            return None
+    return root.tag
 
 
 def bin_path(xml: str) -> str:

@@ -17,7 +17,34 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
+from cgnet_mm.utils import CheckError
+
 SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN')
+# what each launcher's processes find set, and read (here and in mmengine's
+# _init_dist_*), by the program that starts them
+LAUNCHER_VARS = {
+    'pytorch': ('torchrun', ('RANK', 'WORLD_SIZE', 'MASTER_ADDR',
+                             'MASTER_PORT')),
+    'slurm': ('srun', ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST')),
+    'mpi': ('mpirun', ('OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE',
+                       'OMPI_COMM_WORLD_LOCAL_RANK', 'MASTER_ADDR')),
+}
+
+
+def check_launcher_env(launcher: str, environ: Mapping[str, str]) -> None:
+    """The variables ``launcher`` reads are set: a ``--launcher`` given to a
+    command started by hand fails here, not in a KeyError or a rendezvous
+    error once the config and data were checked."""
+    if launcher not in LAUNCHER_VARS:  # 'none': a single process
+        return
+    starter, names = LAUNCHER_VARS[launcher]
+    missing = [name for name in names if name not in environ]
+    if missing:
+        raise CheckError(
+            f'--launcher {launcher}: not set in the environment: '
+            f'{", ".join(missing)} ({starter} sets these); start the command '
+            f'with {starter} as in docs/training.md, or leave --launcher out '
+            'to run one process')
 
 
 def launcher_env(launcher: str, environ: Mapping[str, str],

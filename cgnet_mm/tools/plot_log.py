@@ -8,7 +8,7 @@ import argparse
 import glob
 import json
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from cgnet_mm.utils import UserError, cli
 from cgnet_mm.utils.atomic import atomic_path, check_writable
@@ -28,16 +28,42 @@ def read_scalars(work_dir: str) -> Dict[str, Dict[int, float]]:
             '--work-dir of a training run?')
     series: Dict[str, Dict[int, float]] = {'loss': {}, 'mIoU': {}}
     for path in files:
-        with open(path) as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line a running job is still writing
-                for key in series:
-                    if key in record:
-                        series[key][int(record['step'])] = record[key]
+        for key, step, value in _points(path, tuple(series)):
+            series[key][step] = value
     return series
+
+
+def _points(path: str, keys: Tuple[str, ...]) -> Iterator[tuple]:
+    """(key, step, value) for each of ``keys`` in a scalars.json, one JSON
+    record a line. An unfinished last line (no newline: a running job is
+    writing it) is skipped; a line that is not a JSON object, or a ``key``
+    without a numeric step and value, is refused."""
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                if not line.endswith('\n'):
+                    return
+                record = None
+            if not isinstance(record, dict):
+                raise LogError(
+                    f'{path}, line {number} is not a JSON object '
+                    f'({line.strip()[:40]!r}): scalars.json holds one JSON '
+                    'record a line; is it a file mmengine wrote?')
+            for key in keys:
+                if key not in record:
+                    continue
+                step, value = record.get('step'), record[key]
+                if not isinstance(step, int) or \
+                        not isinstance(value, (int, float)):
+                    found = ', '.join(f'{k}={record[k]!r}' if k in record
+                                      else f'no {k}' for k in (key, 'step'))
+                    raise LogError(
+                        f'{path}, line {number}: {key} and step should be '
+                        f'numbers, found {found}; is it a scalars.json '
+                        "written by mmengine's LocalVisBackend?")
+                yield key, step, value
 
 
 def plot(series: Dict[str, Dict[int, float]], out: str,

@@ -6,7 +6,7 @@ config's ms+flip ``tta_pipeline``.
 import argparse
 from typing import Optional, Sequence
 
-from cgnet_mm.tools.args import add_runner_args, runner_config
+from cgnet_mm.tools.args import add_runner_args, check_out_dir, runner_config
 from cgnet_mm.utils import CheckError, cli
 
 
@@ -30,6 +30,10 @@ def build_test_config(args: argparse.Namespace):
     from cgnet_mm.datasets import check_data
     from cgnet_mm.utils.config import check_checkpoint
     cfg = runner_config(args)
+    for option, folder in (('--out', args.out),
+                           ('--show-dir', args.show_dir)):
+        if folder:
+            check_out_dir(option, folder)
     check_checkpoint(cfg, args.checkpoint)
     check_data(cfg, ('test_dataloader', ))
     cfg.load_from = args.checkpoint

@@ -15,6 +15,8 @@ from .checkpoint import preload, safe_load
 from .errors import CheckError
 from .zoo import verify
 
+CONFIG_SUFFIXES = ('.py', '.json', '.yaml', '.yml')  # what mmengine reads
+
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Reads a config file, applying ``--cfg-options`` overrides."""
@@ -22,10 +24,55 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         raise CheckError(
             f'config file {path!r} does not exist; pass a path such as '
             'configs/cgnet_512x1024_60k_cityscapes.py')
-    cfg = Config.fromfile(path)
+    if not path.endswith(CONFIG_SUFFIXES):
+        kind = 'a checkpoint, not a config' if path.endswith(
+            ('.pth', '.pt')) else 'not a config'
+        raise CheckError(
+            f'config file {path!r} is {kind} (.py, .json, .yaml or .yml); '
+            'pass the config that builds the model, e.g. '
+            'configs/cgnet_512x1024_60k_cityscapes.py, where the config '
+            'goes and a checkpoint only where one is asked for')
+    try:
+        cfg = Config.fromfile(path)
+    except Exception as err:  # anything the config's own code raised
+        problem = _config_code_error(path, err)
+        if problem is None:
+            raise
+        raise problem from err
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def _config_code_error(path: str, err: Exception) -> Optional[CheckError]:
+    """A CheckError naming the file and line where reading ``path`` failed
+    in a config's own code (a syntax error, an undefined name...); None
+    when the error came from elsewhere. mmengine parses configs with
+    ``ast.parse``, whose SyntaxError names no file: the file is the one
+    mmengine was reading, the innermost frame holding a ``filename`` that
+    names a config."""
+    where = None
+    tb = err.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        name = frame.f_locals.get('filename')
+        if frame.f_code.co_name == '<module>':
+            where = (frame.f_code.co_filename, tb.tb_lineno)
+        elif isinstance(err, SyntaxError) and isinstance(name, str) and \
+                name.endswith(CONFIG_SUFFIXES):
+            where = (name, err.lineno)
+        tb = tb.tb_next
+    if isinstance(err, SyntaxError) and err.filename not in (None,
+                                                             '<unknown>'):
+        where = (err.filename, err.lineno)
+    if where is None:
+        return None
+    place = f'config file {path!r}'
+    if osp.abspath(where[0]) != osp.abspath(path):
+        place += f' reads {where[0]!r}'
+    reason = err.msg if isinstance(err, SyntaxError) else str(err)
+    return CheckError(f'{place}, line {where[1]}: {type(err).__name__}: '
+                      f'{reason}; fix that line')
 
 
 def leaf_datasets(cfg) -> Iterator[dict]:

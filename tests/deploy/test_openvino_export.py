@@ -116,6 +116,25 @@ def test_load_ir_refuses_missing_and_foreign_irs(tmp_path):
         load_ir(str(foreign))
 
 
+def test_load_ir_refuses_non_ir_xml_and_truncated_bin(tmp_path):
+    svg = tmp_path / 'drawing.xml'
+    svg.write_text('<?xml version="1.0"?><svg><rect/></svg>')
+    (tmp_path / 'drawing.bin').write_bytes(b'')
+    with pytest.raises(ExportError, match=r"'.*drawing\.xml' is not an "
+                       r'OpenVINO IR \(an XML file whose root is <net>\)'):
+        load_ir(str(svg))
+    xml = tiny_ir(tmp_path / 'ir', 2, 3)
+    weights = bin_path(xml)
+    with open(weights, 'rb') as f:
+        data = f.read()
+    with open(weights, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    with pytest.raises(ExportError, match=r"OpenVINO cannot read the IR "
+                       r"'.*m\.xml' with its weights '.*m\.bin' \(12 bytes\)"
+                       r'.*the pair is damaged \(a truncated \.bin'):
+        load_ir(xml)
+
+
 @pytest.mark.slow
 def test_int8_cli_with_calibration_folder(shipped, tmp_path, capsys):
     config, ckpt, _ = shipped

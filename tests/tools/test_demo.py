@@ -113,3 +113,21 @@ def test_16_bit_png_is_scaled(tmp_path, capsys):
     record_bad_input('demo: a 16-bit PNG (scaled to 8 bit, no error)',
                      f'cgnet-mm demo {tmp_path}/deep.png --out {tmp_path}/'
                      'o.png', out, tmp_path)
+
+
+def test_too_thin_image(bad_input, tmp_path):
+    cv2.imwrite(str(tmp_path / 'thin.png'), np.zeros((2, 6000, 3), np.uint8))
+    bad_input('demo: a 6000x2 image', main,
+              [tmp_path / 'thin.png', '--out', tmp_path / 'o.png'],
+              r"error: the image is 6000x2: the model's test resize to fit "
+              r'480x360 would leave it 0 pixels on its short side, which '
+              'needs at least 7 pixels; crop or pad it')
+    assert os.listdir(tmp_path) == ['thin.png']
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA is available')
+def test_cuda_device_without_cuda(bad_input, tmp_path):
+    bad_input('demo: --device cuda on a machine without CUDA', main,
+              ['--device', 'cuda', '--out', tmp_path / 'o.png'],
+              r"error: device 'cuda' cannot be used here \(.*\); use "
+              '--device cpu, or cuda / cuda:N on a machine with a CUDA GPU')

@@ -7,10 +7,11 @@ import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
 
 from cgnet_mm.tools.train import main
 from tests.helpers import (child_config, make_camvid, make_cityscapes,
-                           save_evil_checkpoint)
+                           save_evil_checkpoint, save_segmentor_checkpoint)
 
 
 def cityscapes_config(tmp_path):
@@ -124,3 +125,56 @@ def test_resume_from_code_carrying_checkpoint(bad_input, tmp_path):
               r"pickle asks for '(posix|os)\.makedirs'.*nothing from it was "
               'executed')
     assert not marker.exists()
+
+
+def test_config_with_syntax_error(bad_input, tmp_path):
+    (tmp_path / 'broken.py').write_text("model = dict(\n    type='X',\n")
+    bad_input('train: a config with a Python syntax error', main,
+              [tmp_path / 'broken.py'],
+              r"error: config file '.*broken\.py', line 1: SyntaxError: "
+              r"'\(' was never closed; fix that line")
+
+
+def test_base_config_with_undefined_name(bad_input, tmp_path):
+    (tmp_path / 'base.py').write_text('crop_size = (360, 360)\n'
+                                      'model = dict(type=EncoderDecoder)\n')
+    (tmp_path / 'child.py').write_text("_base_ = ['base.py']\n")
+    bad_input('train: a base config using an undefined name', main,
+              [tmp_path / 'child.py'],
+              r"error: config file '.*child\.py' reads '.*base\.py', line 2: "
+              r"NameError: name 'EncoderDecoder' is not defined; fix that "
+              'line')
+
+
+def test_checkpoint_as_config(bad_input, tmp_path):
+    config, _ = camvid_config(tmp_path)
+    ckpt = save_segmentor_checkpoint(config, tmp_path / 'camvid.pth')
+    bad_input('train: a .pth checkpoint where the config goes', main,
+              [ckpt],
+              r"error: config file '.*camvid\.pth' is a checkpoint, not a "
+              r'config \(\.py, \.json, \.yaml or \.yml\); pass the config')
+
+
+@pytest.mark.parametrize('launcher, missing', [
+    ('slurm', 'SLURM_PROCID, SLURM_NTASKS, SLURM_NODELIST \\(srun'),
+    ('pytorch', 'RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT \\(torchrun')])
+def test_launcher_outside_its_environment(bad_input, tmp_path, monkeypatch,
+                                          launcher, missing):
+    for name in list(os.environ):
+        if name.startswith(('SLURM_', 'RANK', 'WORLD_SIZE', 'MASTER_')):
+            monkeypatch.delenv(name)
+    config, _ = camvid_config(tmp_path)
+    bad_input(f'train: --launcher {launcher} started by hand', main,
+              [config, '--launcher', launcher],
+              f'error: --launcher {launcher}: not set in the environment: '
+              f'{missing} sets these\\); start the command with')
+
+
+def test_work_dir_under_a_file(bad_input, tmp_path):
+    config, _ = camvid_config(tmp_path)
+    (tmp_path / 'notes.txt').write_text('')
+    bad_input('train: --work-dir under a regular file', main,
+              [config, '--work-dir', tmp_path / 'notes.txt' / 'run'],
+              r"error: --work-dir '.*notes\.txt/run' cannot be a folder: "
+              r"'.*notes\.txt' is a file; give --work-dir a folder path")
+    assert (tmp_path / 'notes.txt').read_text() == ''
