@@ -24,7 +24,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import load_checkpoint
-from mmseg.apis import inference_model, init_model
+from mmseg.apis import inference_model
 from mmseg.registry import DATASETS, MODELS
 from mmseg.utils import register_all_modules
 
@@ -121,8 +121,10 @@ def init_segmentor(config: Optional[str] = None,
                    device: str = 'cpu',
                    fast: Optional[str] = None,
                    calibration=None):
-    """mmseg's ``init_model`` with cgnet_mm's shipped CamVid model as the
-    default. ``config`` may also name a zoo entry
+    """What mmseg's ``init_model`` returns, with cgnet_mm's shipped
+    CamVid model as the default, the checkpoint loaded strictly, and class
+    names from the config when the checkpoint has none (``init_model``
+    fails on a checkpoint without ``meta``). ``config`` may also name a zoo entry
     (``init_segmentor('sgcpnet_360x360_4k_camvid_cpu')``, names as in
     ``mim search cgnet_mm``), whose verified weights are used unless
     ``checkpoint`` is given; or pass a config file and checkpoint.
@@ -133,19 +135,16 @@ def init_segmentor(config: Optional[str] = None,
     count, parameter names or shapes differ from the config's model is
     refused (CheckError), whether named by path or by zoo entry.
     """
-    check_device(device)
     if fast is not None:
         check_mode(fast, device)
+    check_device(device)
     if config is None or (isinstance(config, str)
                           and not config.endswith('.py')
                           and not osp.exists(config)):
         config, zoo_ckpt = shipped_checkpoint(config or DEFAULT_MODEL)
         checkpoint = checkpoint or zoo_ckpt
-    if checkpoint is not None:  # mmseg loads leniently: check first
-        check_checkpoint(config if isinstance(config, Config) else
-                         load_config(config), checkpoint)
-    register_all_modules(init_default_scope=True)
-    model = init_model(config, checkpoint, device=device)
+    model = build_segmentor(config if isinstance(config, Config) else
+                            load_config(config), checkpoint).to(device)
     if fast is None:
         return model
     return FastSegmentor(revert_sync_batchnorm(model), fast, calibration)

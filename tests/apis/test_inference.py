@@ -9,6 +9,7 @@ from cgnet_mm.apis import (DEMO_IMAGE, draw_legend, draw_overlay,
                            init_segmentor, read_bgr, segment)
 from cgnet_mm.tools.demo import main as demo_cli
 from cgnet_mm.utils.images import ImageError
+from tests.helpers import CONFIGS, save_segmentor_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -51,8 +52,8 @@ def test_any_image_kind(model, kind, tmp_path):
 
 
 def test_demo_missing_image(tmp_path):
-    with pytest.raises(SystemExit, match=r"error: image '.*nope\.jpg' does "
-                       'not exist'):
+    with pytest.raises(SystemExit, match=r"error: input '.*nope\.jpg' does "
+                       'not exist; give an image, a folder of images'):
         demo_cli([str(tmp_path / 'nope.jpg'), '--out',
                   str(tmp_path / 'o.png')])
 
@@ -70,3 +71,13 @@ def test_float_image_refused(model):
     with pytest.raises(ImageError, match=r'float32 pixels; give an 8- or '
                        '16-bit image'):
         segment(model, np.zeros((8, 8, 3), np.float32))
+
+
+def test_checkpoint_without_meta_takes_the_configs_classes(tmp_path):
+    # a bare state dict: mmseg's init_model raises KeyError('meta') on it
+    config = f'{CONFIGS}/cgnet_360x360_4k_camvid_cpu.py'
+    ckpt = save_segmentor_checkpoint(config, tmp_path / 'plain.pth')
+    model = init_segmentor(config, ckpt)
+    assert model.dataset_meta['classes'][:2] == ['Sky', 'Building']
+    assert len(model.dataset_meta['palette']) == 11
+    assert segment(model, DEMO_IMAGE).shape == read_bgr(DEMO_IMAGE).shape[:2]
