@@ -41,5 +41,7 @@ def test_process_exit_status_is_2(tmp_path):
         [sys.executable, '-m', 'cgnet_mm.tools.cli', 'demo', str(tmp_path)],
         capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode == 2
-    assert proc.stderr.splitlines()[-1] == \
-        f"error: image '{tmp_path}' is a folder; give an image file"
+    assert proc.stderr.splitlines()[-1] == (
+        f"error: folder '{tmp_path}' holds no images (.png, .jpg, .jpeg, "
+        '.bmp, .tif, .tiff, .webp); give a folder of images, a video file '
+        'or an image')
