@@ -67,18 +67,15 @@ def random_checkpoint(config: str, path: str) -> str:
     return path
 
 
-def play(model, video: str, out: str) -> dict:
-    """One pass of the demo over ``video``; frames/s of the whole loop and
-    of ``segment()`` alone."""
+def play(model, video: str, out: str) -> float:
+    """One pass of the demo over ``video``; frames/s of the whole loop."""
     writer = VideoWriter(out, 'mp4v', 30.0)
     try:
         stats = run_stream(model, FrameSource(video), lambda _, o:
                            writer.write(o))
     finally:
         writer.close()
-    frames = stats['frames']
-    wall = stats['first_s'] + stats['rest_s']
-    return dict(fps=frames / wall)
+    return stats['frames'] / (stats['first_s'] + stats['rest_s'])
 
 
 def markdown(report: dict) -> str:
@@ -148,7 +145,7 @@ def main(argv=None):
     for r in range(args.rounds):
         for (name, mode, size), model in runs.items():
             fps[name, mode, size].append(play(
-                model, videos[size], osp.join(work, 'out.mp4'))['fps'])
+                model, videos[size], osp.join(work, 'out.mp4')))
             print(f'round {r + 1}: {name} {mode} {size[0]}x{size[1]} '
                   f'{fps[name, mode, size][-1]:.2f} frames/s',
                   file=sys.stderr, flush=True)

@@ -9,7 +9,7 @@ from mmengine.config import Config, DictAction  # imports no torch
 
 from cgnet_mm.deploy.modes import FAST_MODES
 from cgnet_mm.utils import CheckError
-from cgnet_mm.utils.atomic import UnwritableError
+from cgnet_mm.utils.atomic import UnwritableError, existing_ancestor
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
@@ -52,9 +52,7 @@ def check_out_dir(option: str, folder: str) -> None:
     """``folder`` (the value of ``option``) is a folder or can be made one:
     a path under a regular file fails here rather than in mmengine's
     ``makedirs`` once the model is built."""
-    ancestor = osp.abspath(folder)
-    while not osp.exists(ancestor):
-        ancestor = osp.dirname(ancestor)
+    ancestor = existing_ancestor(folder)
     if not osp.isdir(ancestor):
         raise UnwritableError(
             f'{option} {folder!r} cannot be a folder: {ancestor!r} is a '

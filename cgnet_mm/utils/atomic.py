@@ -37,6 +37,15 @@ class UnwritableError(UserError, OSError):
     """The output's folder cannot be created or written to."""
 
 
+def existing_ancestor(path: str) -> str:
+    """The nearest of ``path`` (absolute) and its parents that exists: a
+    file there means nothing below it can be created."""
+    ancestor = osp.abspath(path)
+    while not osp.exists(ancestor):
+        ancestor = osp.dirname(ancestor)
+    return ancestor
+
+
 def check_writable(path: str) -> str:
     """Creates ``path``'s folder if needed and makes sure a file can be
     created in it, so a tool fails before its work rather than after.
@@ -46,9 +55,7 @@ def check_writable(path: str) -> str:
     if osp.isdir(path):
         raise UnwritableError(f'{path!r} is a folder; give a file name to '
                               'write')
-    ancestor = folder
-    while not osp.exists(ancestor):
-        ancestor = osp.dirname(ancestor)
+    ancestor = existing_ancestor(folder)
     if not osp.isdir(ancestor):
         raise UnwritableError(
             f'cannot write to {folder!r}: {ancestor!r} is a file, not a '
